@@ -89,8 +89,22 @@ export interface MarathonSettings {
   deploymentTimeoutMs: number;
 }
 
+export interface VagrantConfig {
+  provider: "virtualbox" | "lxc";
+  box: string;
+  cpus: number;
+  /** MiB per machine. */
+  memory: number;
+  /** lxc only: the host bridge the containers join. */
+  lxcBridge: string;
+  /** Folder (relative to the project) holding each stack's Vagrantfile and machine state. */
+  directory: string;
+}
+
 export interface ClusterConfig {
   hosts: HostsMode;
+  /** How machines are made with `hosts: vagrant`. */
+  vagrant: VagrantConfig;
   /** The private network every host address must be in (CIDR). */
   network: string;
   masters: MasterNode[];
@@ -115,6 +129,7 @@ export const MESOSPHERE_KEY = "E56151BF";
 
 const TOP_LEVEL_KEYS = [
   "hosts",
+  "vagrant",
   "network",
   "masters",
   "slaves",
@@ -205,12 +220,27 @@ function packageSpec() {
 function rawSchema() {
   return object({
     hosts: oneOf(["existing", "vagrant"]).default("existing"),
+    vagrant: object({
+      provider: oneOf(["virtualbox", "lxc"]).default("virtualbox"),
+      box: text("a Vagrant box name like ubuntu/trusty64", /^\S+$/).default("ubuntu/trusty64"),
+      cpus: intIn(1, 64).default(1),
+      memory: intIn(256, 1048576).default(1024),
+      lxcBridge: text("a bridge interface name", /^[A-Za-z0-9_.-]{1,15}$/).default("lxcbr0"),
+      directory: text("a folder path", /^[^\s'"]+$/).default(".machines"),
+    }).default({
+      provider: "virtualbox",
+      box: "ubuntu/trusty64",
+      cpus: 1,
+      memory: 1024,
+      lxcBridge: "lxcbr0",
+      directory: ".machines",
+    }),
     network: text("an IPv4 network in CIDR form like 10.10.20.0/24", CIDR).default("10.10.20.0/24"),
     masters: z
       .array(object({ name: hostName(), ip: ipv4(), zkId: intIn(1, 255) }), {
         error: (iss) => `must be a list of {name, ip, zkId}, got ${show(iss.input)}`,
       })
-      .min(1, { error: "must list at least one master" }),
+      .default([]),
     slaves: z
       .array(object({ name: hostName(), ip: ipv4() }), {
         error: (iss) => `must be a list of {name, ip}, got ${show(iss.input)}`,
@@ -465,15 +495,23 @@ export function parseClusterConfig(raw: Record<string, unknown>): ParsedConfig {
     }
   });
 
+  const cluster = c.masters.length > 0;
+  if (!cluster && c.marathon.endpoints.length === 0) {
+    issues.push(
+      "masters must list at least one master, or marathon.endpoints must name an existing Marathon for the apps",
+    );
+  }
+  if (!cluster && c.slaves.length > 0) issues.push("slaves need masters: list the masters too");
+
   const majority = strictMajority(c.masters.length);
   // 0 stands for "the strict majority", so that the default can be written in Pulumi.yaml.
   const quorum = c.quorum === 0 ? majority : c.quorum;
-  if (quorum < majority || quorum > c.masters.length) {
+  if (cluster && (quorum < majority || quorum > c.masters.length)) {
     issues.push(
       `quorum must be a strict majority of the ${c.masters.length} masters (from ${majority} to ${c.masters.length}), got ${c.quorum}`,
     );
   }
-  if (c.masters.length % 2 === 0) {
+  if (cluster && c.masters.length % 2 === 0) {
     warnings.push(
       `${c.masters.length} masters: an even number tolerates no more failures than ${c.masters.length - 1}; use an odd number`,
     );
@@ -517,7 +555,12 @@ export function parseClusterConfig(raw: Record<string, unknown>): ParsedConfig {
   if (c.ssh.privateKey !== undefined && c.ssh.privateKeyPath !== undefined) {
     issues.push("ssh.privateKey and ssh.privateKeyPath are exclusive; set one");
   }
-  if (c.hosts === "existing" && c.ssh.privateKey === undefined && c.ssh.privateKeyPath === undefined) {
+  if (
+    cluster &&
+    c.hosts === "existing" &&
+    c.ssh.privateKey === undefined &&
+    c.ssh.privateKeyPath === undefined
+  ) {
     issues.push(
       'ssh.privateKey (a secret: pulumi config set --secret --path ssh.privateKey < key) or ssh.privateKeyPath is required with hosts "existing"',
     );
@@ -541,6 +584,7 @@ export function parseClusterConfig(raw: Record<string, unknown>): ParsedConfig {
 
   return {
     hosts: c.hosts,
+    vagrant: c.vagrant,
     network: c.network,
     masters: c.masters,
     slaves: c.slaves,

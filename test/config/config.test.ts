@@ -56,6 +56,16 @@ describe("defaults", () => {
     expect(fromYaml).toEqual(fromCode);
   });
 
+  it("an existing Marathon alone needs no hosts", () => {
+    const config = parseClusterConfig({
+      marathon: { endpoints: ["http://127.0.0.1:8080"] },
+      apps: dev.apps,
+    });
+    expect(config.masters).toEqual([]);
+    expect(config.marathon.endpoints).toEqual(["http://127.0.0.1:8080"]);
+    expect(Object.keys(config.apps)).toEqual(["rails-app-on-mesos-marathon"]);
+  });
+
   it("quorum 0 (the default) is the strict majority", () => {
     expect(parseClusterConfig(devWith((c) => delete c.quorum)).quorum).toBe(2);
     expect(strictMajority(3)).toBe(2);
@@ -177,8 +187,20 @@ const invalid: [string, (c: Record<string, any>) => void, string][] = [
     (c) => (c.slaves[0].name = "Slave_1"),
     "slaves[0].name must be a lowercase host name (letters, digits, '-'), got \"Slave_1\"",
   ],
-  ["no masters", (c) => (c.masters = []), "masters must list at least one master"],
-  ["masters missing", (c) => delete c.masters, "masters must be a list of {name, ip, zkId}, got nothing"],
+  ["no masters", (c) => (c.masters = []), "masters must list at least one master, or marathon.endpoints"],
+  [
+    "masters that are not a list",
+    (c) => (c.masters = "master1"),
+    'masters must be a list of {name, ip, zkId}, got "master1"',
+  ],
+  [
+    "slaves without masters",
+    (c) => {
+      c.masters = [];
+      c.marathon = { endpoints: ["http://127.0.0.1:8080"] };
+    },
+    "slaves need masters: list the masters too",
+  ],
   [
     "an unknown key in a master",
     (c) => (c.masters[0].zk_id = 10),
@@ -216,12 +238,12 @@ const invalid: [string, (c: Record<string, any>) => void, string][] = [
   ],
   [
     "no SSH key for existing hosts",
-    (c) => delete c.ssh.privateKeyPath,
+    (c) => (c.hosts = "existing"),
     'ssh.privateKey (a secret: pulumi config set --secret --path ssh.privateKey < key) or ssh.privateKeyPath is required with hosts "existing"',
   ],
   [
     "both SSH key forms",
-    (c) => (c.ssh.privateKey = "-----BEGIN KEY-----"),
+    (c) => (c.ssh = { privateKey: "-----BEGIN KEY-----", privateKeyPath: "/k" }),
     "ssh.privateKey and ssh.privateKeyPath are exclusive; set one",
   ],
   [
@@ -303,7 +325,7 @@ const invalid: [string, (c: Record<string, any>) => void, string][] = [
   [
     "a misspelled top-level key",
     (c) => (c.slave = c.slaves),
-    "slave is not a mesos-cluster config key; allowed: hosts, network, masters, slaves",
+    "slave is not a mesos-cluster config key; allowed: hosts, vagrant, network, masters, slaves",
   ],
   [
     "an app whose key and id differ",

@@ -1,0 +1,111 @@
+/** The apt source and package install steps, bounded with `timeout` so a dead mirror fails the step. */
+import type { PackageSettings } from "../config";
+import { hostScript, shellQuote, type HostStep, type ScriptOptions } from "./shell";
+
+export const APT_SOURCE_LIST = "/etc/apt/sources.list.d/mesosphere.list";
+
+/** Seconds `apt-get update` and a key import may take. */
+const APT_UPDATE_TIMEOUT = 600;
+/** Seconds `apt-get install` / `remove` may take (a JDK and Marathon are large). */
+const APT_INSTALL_TIMEOUT = 1800;
+
+export interface AptSource {
+  /** The `deb …` line. */
+  readonly line: string;
+  /** The repository key id. */
+  readonly key: string;
+  readonly keyserver: string;
+}
+
+/** One package, pinned with `name=version` when `version` is set. */
+export interface PackagePin {
+  readonly name: string;
+  readonly version?: string;
+}
+
+/**
+ * Write the source line (stdin) to {@link APT_SOURCE_LIST}, import the key only when apt lacks it, and run
+ * `apt-get update` only when the source changed. Delete removes the list and the key it imported.
+ */
+export function aptSourceStep(source: AptSource, options: ScriptOptions): HostStep {
+  const key = shellQuote(source.key);
+  const keyMarker = `"$STATE/apt-key-imported"`;
+  // `apt-key list` prints fingerprints in groups of four on newer apt: drop spaces before matching the id.
+  const create = `if apt-key list 2>/dev/null | tr -d ' ' | grep -qi ${key}; then
+  echo "apt key ${source.key} already present"
+else
+  timeout ${APT_UPDATE_TIMEOUT} apt-key adv --keyserver ${shellQuote(source.keyserver)} --recv ${key}
+  mkdir -p "$STATE"; printf '%s\\n' ${key} > ${keyMarker}
+  changed=$((changed + 1)); echo "imported apt key ${source.key}"
+fi
+write_file ${shellQuote(APT_SOURCE_LIST)}
+if [ "$changed" -gt 0 ]; then
+  timeout ${APT_UPDATE_TIMEOUT} apt-get update -y -qq; echo "ran apt-get update"
+else
+  echo "apt source unchanged; skipped apt-get update"
+fi`;
+  const remove = `remove_file ${shellQuote(APT_SOURCE_LIST)}
+if [ -f ${keyMarker} ]; then apt-key del ${key} >/dev/null 2>&1 || true; rm -f ${keyMarker}; echo "removed apt key ${source.key}"; fi`;
+  return {
+    create: hostScript(create, options),
+    delete: hostScript(remove, options),
+    stdin: `${source.line}\n`,
+    logging: "stdoutAndStderr",
+  };
+}
+
+/** `name` or `name=version`, as apt-get takes it. */
+export function packageSpec(pin: PackagePin): string {
+  return pin.version === undefined ? pin.name : `${pin.name}=${pin.version}`;
+}
+
+/**
+ * Install the packages in one apt transaction, skipping those already at the wanted version (or at any
+ * version when unpinned). Config files the program manages are kept on upgrades (`--force-confold`).
+ * Delete removes the packages.
+ */
+export function installStep(pins: readonly PackagePin[], options: ScriptOptions): HostStep {
+  const specs = pins.map((p) => shellQuote(packageSpec(p))).join(" ");
+  const create = `export DEBIAN_FRONTEND=noninteractive
+todo=""
+for spec in ${specs}; do
+  name=\${spec%%=*}
+  pin=""; case "$spec" in *=*) pin=\${spec#*=} ;; esac
+  have=$(dpkg-query -W -f='\${Status} \${Version}' "$name" 2>/dev/null || true)
+  case "$have" in
+    "install ok installed "*)
+      version=\${have#install ok installed }
+      if [ -z "$pin" ] || [ "$version" = "$pin" ]; then echo "$name $version already installed"; continue; fi ;;
+  esac
+  todo="$todo $spec"
+done
+if [ -z "$todo" ]; then echo "all packages already installed; nothing changed"; exit 0; fi
+timeout ${APT_INSTALL_TIMEOUT} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $todo
+echo "installed$todo"`;
+  const names = pins.map((p) => shellQuote(p.name)).join(" ");
+  const remove = `export DEBIAN_FRONTEND=noninteractive
+timeout ${APT_INSTALL_TIMEOUT} apt-get remove -y -q ${names}
+echo "removed ${pins.map((p) => p.name).join(" ")}"`;
+  return {
+    create: hostScript(create, options),
+    delete: hostScript(remove, options),
+    logging: "stdoutAndStderr",
+  };
+}
+
+/** The packages a host of `role` needs, each only when `settings.<x>.install` is true. */
+export function rolePackages(role: "master" | "slave", settings: PackageSettings): PackagePin[] {
+  const pins: PackagePin[] = [];
+  const add = (install: boolean, version: string | undefined, ...names: string[]) => {
+    if (install) for (const name of names) pins.push({ name, version });
+  };
+  if (role === "master") {
+    // zookeeperd brings the init script (service `zookeeper`); pin the library package along with it.
+    add(settings.zookeeper.install, settings.zookeeper.version, "zookeeper", "zookeeperd");
+    add(settings.mesos.install, settings.mesos.version, "mesos");
+    add(settings.marathon.install, settings.marathon.version, "marathon");
+  } else {
+    add(settings.mesos.install, settings.mesos.version, "mesos");
+  }
+  return pins.map((p) => (p.version === undefined ? { name: p.name } : p));
+}

@@ -1,0 +1,101 @@
+/**
+ * Shell building blocks shared by every host script: quoting, running as root, and the small library of
+ * idempotent file functions that each script starts with.
+ */
+import { createHash } from "crypto";
+
+/** Where scripts keep what they need between runs: originals of replaced files, service config stamps. */
+export const STATE_DIR = "/var/lib/mesos-cluster";
+
+/** The arguments of one `remote.Command` step, minus the connection. */
+export interface HostStep {
+  readonly create: string;
+  readonly delete?: string;
+  readonly stdin?: string;
+  /** Scripts print paths and states, never file contents, so both streams are safe to log. */
+  readonly logging: "stdoutAndStderr";
+}
+
+/** A config file a step writes: `id` is the resource-name suffix, stable per file. */
+export interface ConfigFile {
+  readonly id: string;
+  readonly path: string;
+  readonly content: string;
+}
+
+/** Options every script renderer accepts. */
+export interface ScriptOptions {
+  /** Run with `sudo -n` (the SSH user is not root). */
+  readonly sudo: boolean;
+  /** Overrides {@link STATE_DIR}, e.g. to run a script against a scratch directory. */
+  readonly stateDir?: string;
+}
+
+/** Single-quote `value` for any POSIX shell. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line that runs `script` under bash, as root unless `sudo` is false. */
+export function bashCommand(script: string, sudo: boolean): string {
+  return `${sudo ? "sudo -n " : ""}bash -c ${shellQuote(script)}`;
+}
+
+/** A short, stable digest of the given files, used to tell a service that its config changed. */
+export function configDigest(files: readonly ConfigFile[]): string {
+  const hash = createHash("sha256");
+  for (const f of files) hash.update(`${f.path}\0${f.content}\0`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * Functions every script can call. `write_file PATH` installs stdin at PATH only when it differs, and
+ * keeps the file it replaced (or the fact that there was none) so `remove_file PATH` can put it back.
+ * Originals live under the state dir, never beside the file: the Mesos wrappers turn every file in
+ * /etc/mesos-master and /etc/mesos-slave into a flag. `changed` counts what a run altered.
+ */
+function library(stateDir: string): string {
+  return `set -eu
+STATE=${shellQuote(stateDir)}
+changed=0
+remember_original() {
+  orig="$STATE/orig$1"
+  if [ -e "$orig" ] || [ -L "$orig" ] || [ -e "$orig.absent" ]; then return 0; fi
+  mkdir -p "$(dirname "$orig")"
+  if [ -e "$1" ] || [ -L "$1" ]; then cp -P -p "$1" "$orig"; else : > "$orig.absent"; fi
+}
+write_file() {
+  tmp=$(mktemp)
+  cat > "$tmp"
+  if [ -f "$1" ] && [ ! -L "$1" ] && cmp -s "$tmp" "$1"; then
+    rm -f "$tmp"; echo "unchanged $1"; return 0
+  fi
+  remember_original "$1"
+  mkdir -p "$(dirname "$1")"
+  install -m 0644 "$tmp" "$1"
+  rm -f "$tmp"
+  changed=$((changed + 1)); echo "changed $1"
+}
+link_file() {
+  if [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; then echo "unchanged $1 -> $2"; return 0; fi
+  remember_original "$1"
+  mkdir -p "$(dirname "$1")"
+  ln -sfn "$2" "$1"
+  changed=$((changed + 1)); echo "changed $1 -> $2"
+}
+remove_file() {
+  orig="$STATE/orig$1"
+  if [ -e "$orig" ] || [ -L "$orig" ]; then
+    rm -f "$1"; cp -P -p "$orig" "$1"; rm -f "$orig"; echo "restored original $1"
+  elif [ -e "$1" ] || [ -L "$1" ]; then
+    rm -f "$1" "$orig.absent"; echo "removed $1"
+  else
+    rm -f "$orig.absent"; echo "absent $1"
+  fi
+}`;
+}
+
+/** A complete step script: the library, then `body`, run as root unless told otherwise. */
+export function hostScript(body: string, options: ScriptOptions): string {
+  return bashCommand(`${library(options.stateDir ?? STATE_DIR)}\n${body}`, options.sudo);
+}

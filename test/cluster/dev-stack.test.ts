@@ -1,0 +1,212 @@
+/** The dev stack (the seed's cluster): every registered resource, per-host files, order, and secrets. */
+import type * as Index from "../../infra/index";
+import { promiseOf, settled, setupMocks, type MockRecorder, type RecordedResource } from "../helpers/pulumi";
+import { FAKE_PRIVATE_KEY, MASTERS, SLAVES, filesWritten, scriptOf, setDevConfig } from "./fixtures";
+
+const ZK = "10.10.20.11:2181,10.10.20.12:2181,10.10.20.13:2181";
+const COMMAND = "command:remote:Command";
+
+let recorder: MockRecorder;
+let stack: typeof Index;
+
+beforeAll(async () => {
+  recorder = await setupMocks();
+  setDevConfig();
+  stack = await import("../../infra/index");
+  await settled();
+});
+
+const commandsOf = (host: string): RecordedResource[] =>
+  recorder.ofType(COMMAND).filter((r) => r.name.includes(`-${host}-`));
+
+describe("components", () => {
+  test("registers one cluster, one ensemble, a packages component per host and a component per host role", () => {
+    const count = (type: string) =>
+      recorder
+        .ofType(type)
+        .map((r) => r.name)
+        .sort();
+    expect(count("mesos-cluster:cluster:MesosCluster")).toEqual(["mesos"]);
+    expect(count("mesos-cluster:zookeeper:ZooKeeperEnsemble")).toEqual(["mesos-zookeeper"]);
+    expect(count("mesos-cluster:mesos:MesosMaster")).toEqual([
+      "mesos-master1",
+      "mesos-master2",
+      "mesos-master3",
+    ]);
+    expect(count("mesos-cluster:mesos:MesosSlave")).toEqual(["mesos-slave1", "mesos-slave2", "mesos-slave3"]);
+    expect(count("mesos-cluster:host:HostPackages")).toEqual(
+      [...MASTERS, ...SLAVES].map((h) => `mesos-${h.name}-packages`).sort(),
+    );
+    expect(recorder.ofType(COMMAND)).toHaveLength(84);
+  });
+
+  test("every command is a child of its component", () => {
+    for (const c of recorder.ofType(COMMAND)) {
+      const parent = recorder.byName(c.parent ?? "");
+      expect(c.name.startsWith(`${parent.name}-`)).toBe(true);
+    }
+  });
+});
+
+describe.each(MASTERS)("master $name", ({ name, ip, zkId }) => {
+  test("writes exactly the seed's files with the seed's contents", () => {
+    expect(filesWritten(commandsOf(name))).toEqual({
+      "/etc/apt/sources.list.d/mesosphere.list": "deb http://repos.mesosphere.io/ubuntu trusty main\n",
+      "/etc/zookeeper/conf/myid": `${zkId}\n`,
+      "/etc/zookeeper/conf/zoo.cfg": [
+        "tickTime=2000",
+        "initLimit=10",
+        "syncLimit=5",
+        "dataDir=/var/lib/zookeeper",
+        "clientPort=2181",
+        "4lw.commands.whitelist=srvr,ruok,stat,mntr,conf",
+        "admin.enableServer=false",
+        "server.10=10.10.20.11:2888:3888",
+        "server.30=10.10.20.12:2888:3888",
+        "server.50=10.10.20.13:2888:3888",
+        "",
+      ].join("\n"),
+      "/etc/mesos/zk": `zk://${ZK}/mesos\n`,
+      "/etc/mesos-master/ip": `${ip}\n`,
+      "/etc/mesos-master/hostname": `${ip}\n`,
+      "/etc/mesos-master/quorum": "2\n",
+      "/etc/init/mesos-slave.override": "manual\n",
+      "/etc/marathon/conf/hostname": `${ip}\n`,
+      "/etc/marathon/conf/master": `zk://${ZK}/mesos\n`,
+      "/etc/marathon/conf/zk": `zk://${ZK}/marathon\n`,
+      "/etc/default/marathon": `export LIBPROCESS_IP=${ip}\n`,
+    });
+  });
+
+  test("links dataDir/myid to the id file, installs zookeeperd, mesos and marathon", () => {
+    expect(scriptOf(recorder.byName(`mesos-zookeeper-${name}-datadir-myid`).inputs.create)).toContain(
+      "link_file '/var/lib/zookeeper/myid' '/etc/zookeeper/conf/myid'",
+    );
+    expect(scriptOf(recorder.byName(`mesos-${name}-packages-install`).inputs.create)).toContain(
+      "for spec in 'zookeeper' 'zookeeperd' 'mesos' 'marathon'; do",
+    );
+  });
+
+  test("runs zookeeper, mesos-master and marathon, and disables mesos-slave", () => {
+    const running = (step: string) => scriptOf(recorder.byName(step).inputs.create);
+    expect(running(`mesos-zookeeper-${name}-zookeeper-service`)).toContain("service zookeeper restart");
+    expect(running(`mesos-${name}-mesos-master-service`)).toContain("service mesos-master start");
+    expect(running(`mesos-${name}-marathon-service`)).toContain("service marathon start");
+    const disable = running(`mesos-${name}-mesos-slave-disabled`);
+    expect(disable).toContain("service mesos-slave stop");
+    expect(disable).not.toContain("mesos-master");
+  });
+
+  test("gates probe the host's private address, never Vagrant's NAT address", () => {
+    const probe = (step: string) => scriptOf(recorder.byName(step).inputs.create);
+    expect(probe(`mesos-zookeeper-${name}-zookeeper-ready`)).toContain(`/dev/tcp/${ip}/2181`);
+    expect(probe(`mesos-${name}-mesos-master-elected`)).toContain(`/dev/tcp/${ip}/5050`);
+    expect(probe(`mesos-${name}-marathon-ping`)).toContain(`/dev/tcp/${ip}/8080`);
+    expect(JSON.stringify(commandsOf(name).map((c) => c.inputs))).not.toContain("10.0.2.15");
+  });
+});
+
+describe.each(SLAVES)("slave $name", ({ name, ip }) => {
+  test("writes exactly the seed's files and overrides for mesos-master and zookeeper", () => {
+    expect(filesWritten(commandsOf(name))).toEqual({
+      "/etc/apt/sources.list.d/mesosphere.list": "deb http://repos.mesosphere.io/ubuntu trusty main\n",
+      "/etc/mesos/zk": `zk://${ZK}/mesos\n`,
+      "/etc/mesos-slave/ip": `${ip}\n`,
+      "/etc/mesos-slave/hostname": `${ip}\n`,
+      "/etc/init/mesos-master.override": "manual\n",
+      "/etc/init/zookeeper.override": "manual\n",
+    });
+  });
+
+  test("installs only mesos and runs only mesos-slave", () => {
+    expect(scriptOf(recorder.byName(`mesos-${name}-packages-install`).inputs.create)).toContain(
+      "for spec in 'mesos'; do",
+    );
+    const services = commandsOf(name).filter((c) => c.name.endsWith("-service"));
+    expect(services.map((c) => c.name)).toEqual([`mesos-${name}-mesos-slave-service`]);
+  });
+});
+
+describe("order", () => {
+  /** Whether `from` waits for `to`, directly or through other resources. */
+  function waitsFor(from: string, to: string): boolean {
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length > 0) {
+      const next = recorder.byName(stack.pop() ?? "");
+      for (const dep of next.dependsOn) {
+        if (dep === to) return true;
+        if (!seen.has(dep)) {
+          seen.add(dep);
+          stack.push(dep);
+        }
+      }
+    }
+    return false;
+  }
+  const zkReady = MASTERS.map((m) => `mesos-zookeeper-${m.name}-zookeeper-ready`);
+
+  test.each(MASTERS.map((m) => m.name))(
+    "on %s: packages, ZooKeeper, ensemble, mesos-master, Marathon",
+    (host) => {
+      expect(waitsFor(`mesos-${host}-packages-install`, `mesos-${host}-packages-apt-source`)).toBe(true);
+      expect(waitsFor(`mesos-zookeeper-${host}-zoo-cfg`, `mesos-${host}-packages-install`)).toBe(true);
+      expect(waitsFor(`mesos-zookeeper-${host}-zookeeper-ready`, `mesos-zookeeper-${host}-zoo-cfg`)).toBe(
+        true,
+      );
+      for (const ready of zkReady) expect(waitsFor(`mesos-${host}-mesos-master-service`, ready)).toBe(true);
+      expect(waitsFor(`mesos-${host}-marathon-service`, `mesos-${host}-mesos-master-elected`)).toBe(true);
+      expect(waitsFor(`mesos-${host}-marathon-ping`, `mesos-${host}-marathon-service`)).toBe(true);
+      expect(waitsFor(`mesos-${host}-mesos-master-service`, `mesos-${host}-marathon-service`)).toBe(false);
+    },
+  );
+
+  test.each(SLAVES.map((s) => s.name))("%s starts mesos-slave after the whole ensemble is ready", (host) => {
+    for (const ready of zkReady) expect(waitsFor(`mesos-${host}-mesos-slave-service`, ready)).toBe(true);
+    expect(waitsFor(`mesos-${host}-mesos-zk`, `mesos-${host}-packages-install`)).toBe(true);
+  });
+
+  test("the apps wait for Marathon on every master", () => {
+    for (const m of MASTERS) expect(waitsFor("apps", `mesos-${m.name}-marathon-ping`)).toBe(true);
+  });
+
+  test("file and service steps are replaced delete-first", () => {
+    expect(recorder.byName("mesos-master1-mesos-master-quorum").deleteBeforeReplace).toBe(true);
+    expect(recorder.byName("mesos-slave1-mesos-slave-service").deleteBeforeReplace).toBe(true);
+  });
+});
+
+describe("secrets", () => {
+  test("the private key is only in the secret connection of each command", () => {
+    for (const r of recorder.resources) {
+      for (const [key, value] of Object.entries(r.inputs)) {
+        if (!r.secretInputs.includes(key)) expect(JSON.stringify(value) ?? "").not.toContain("ZmFrZS1rZXk");
+      }
+    }
+    for (const c of recorder.ofType(COMMAND)) {
+      expect(c.secretInputs).toContain("connection");
+      expect(c.inputs.connection).toMatchObject({ privateKey: FAKE_PRIVATE_KEY, user: "vagrant", port: 22 });
+    }
+  });
+
+  test("each host's commands connect to that host with dial retries", () => {
+    for (const host of [...MASTERS, ...SLAVES]) {
+      for (const c of commandsOf(host.name)) {
+        expect(c.inputs.connection).toMatchObject({ host: host.ip, dialErrorLimit: 60, perDialTimeout: 10 });
+      }
+    }
+  });
+});
+
+describe("stack outputs", () => {
+  test("URLs, connect string and hosts", async () => {
+    expect(await promiseOf(stack.mesosUrl!)).toBe("http://10.10.20.11:5050");
+    expect(await promiseOf(stack.marathonUrls)).toEqual(MASTERS.map((m) => `http://${m.ip}:8080`));
+    expect(await promiseOf(stack.zkConnectString!)).toBe(ZK);
+    expect(await promiseOf(stack.hosts)).toEqual([
+      ...MASTERS.map((m) => ({ name: m.name, ip: m.ip, role: "master" })),
+      ...SLAVES.map((s) => ({ name: s.name, ip: s.ip, role: "slave" })),
+    ]);
+    expect(await promiseOf(stack.endpoints)).toEqual({});
+  });
+});

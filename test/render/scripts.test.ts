@@ -1,0 +1,211 @@
+/**
+ * Host scripts: syntax of every script, and real runs (twice) of those that can run here against a
+ * scratch directory and stub commands: the second run must change nothing and say so.
+ */
+import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { linkStep, writeFileStep } from "../../infra/render/files";
+import { aptSourceStep, installStep } from "../../infra/render/packages";
+import { marathonPingStep, mesosMasterElectedStep, zooKeeperReadyStep } from "../../infra/render/readiness";
+import { serviceDisabledStep, serviceRunningStep } from "../../infra/render/services";
+import type { HostStep } from "../../infra/render/shell";
+
+const run = promisify(execFile);
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "host-scripts-"));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Run a command line the way sshd would (through sh), as the current user. */
+function runStep(command: string, stdin = "", env: NodeJS.ProcessEnv = process.env): string {
+  return execFileSync("sh", ["-c", command], { input: stdin, encoding: "utf8", env });
+}
+
+const opts = { sudo: false } as const;
+const steps: [string, HostStep][] = [
+  ["write file", writeFileStep({ id: "f", path: "/etc/mesos/zk", content: "x\n" }, opts)],
+  ["link", linkStep("/var/lib/zookeeper/myid", "/etc/zookeeper/conf/myid", { sudo: true }, "zookeeper")],
+  [
+    "apt source",
+    aptSourceStep(
+      {
+        line: "deb http://repos.mesosphere.io/ubuntu trusty main",
+        key: "E56151BF",
+        keyserver: "keyserver.ubuntu.com",
+      },
+      opts,
+    ),
+  ],
+  ["install", installStep([{ name: "mesos", version: "1.0.1" }, { name: "marathon" }], opts)],
+  ...(["upstart", "systemd", "sysv"] as const).flatMap((initSystem): [string, HostStep][] => [
+    [
+      `${initSystem} running`,
+      serviceRunningStep("mesos-master", "0123456789abcdef", { sudo: true, initSystem }),
+    ],
+    [`${initSystem} disabled`, serviceDisabledStep("zookeeper", { sudo: true, initSystem })],
+  ]),
+  ["zookeeper ready", zooKeeperReadyStep("10.10.20.11", 2181, 300)],
+  ["mesos elected", mesosMasterElectedStep("10.10.20.11", 5050, 300)],
+  ["marathon ping", marathonPingStep("10.10.20.11", 8080, 300)],
+];
+
+test.each(steps)("%s: create and delete are valid bash", (_name, step) => {
+  for (const command of [step.create, step.delete].filter((c): c is string => c !== undefined)) {
+    const script = /^(?:sudo -n )?bash -c '([\s\S]*)'$/.exec(command)?.[1].replace(/'\\''/g, "'");
+    expect(script).toBeDefined();
+    expect(() => execFileSync("bash", ["-n", "-c", script ?? ""])).not.toThrow();
+  }
+});
+
+test("write file: first run changes, second run says unchanged, delete removes", () => {
+  const step = writeFileStep(
+    { id: "f", path: `${dir}/etc/mesos/zk`, content: "zk://a/mesos\n" },
+    { sudo: false, stateDir: `${dir}/state` },
+  );
+  const file = `${dir}/etc/mesos/zk`;
+  expect(runStep(step.create, step.stdin)).toBe(`changed ${file}\n`);
+  expect(fs.readFileSync(file, "utf8")).toBe("zk://a/mesos\n");
+  expect(runStep(step.create, step.stdin)).toBe(`unchanged ${file}\n`);
+  expect(runStep(step.delete ?? "")).toBe(`removed ${file}\n`);
+  expect(fs.existsSync(file)).toBe(false);
+});
+
+test("a replaced package file is restored on delete", () => {
+  const file = `${dir}/etc/mesos-master/quorum`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, "1\n");
+  const step = writeFileStep(
+    { id: "q", path: file, content: "2\n" },
+    { sudo: false, stateDir: `${dir}/state` },
+  );
+  expect(runStep(step.create, step.stdin)).toBe(`changed ${file}\n`);
+  const again = writeFileStep(
+    { id: "q", path: file, content: "3\n" },
+    { sudo: false, stateDir: `${dir}/state` },
+  );
+  expect(runStep(again.create, again.stdin)).toBe(`changed ${file}\n`);
+  expect(runStep(again.delete ?? "")).toBe(`restored original ${file}\n`);
+  expect(fs.readFileSync(file, "utf8")).toBe("1\n");
+  // The original was kept outside the flag directory, where the Mesos wrapper would read it as a flag.
+  expect(fs.readdirSync(path.dirname(file))).toEqual(["quorum"]);
+});
+
+test("link: second run unchanged", () => {
+  const step = linkStep(`${dir}/data/myid`, "/etc/zookeeper/conf/myid", {
+    sudo: false,
+    stateDir: `${dir}/state`,
+  });
+  expect(runStep(step.create)).toBe(`changed ${dir}/data/myid -> /etc/zookeeper/conf/myid\n`);
+  expect(runStep(step.create)).toBe(`unchanged ${dir}/data/myid -> /etc/zookeeper/conf/myid\n`);
+  expect(fs.readlinkSync(`${dir}/data/myid`)).toBe("/etc/zookeeper/conf/myid");
+});
+
+/** A PATH with stub commands (bash scripts) ahead of the real one. */
+function stubPath(stubs: Record<string, string>): NodeJS.ProcessEnv {
+  const bin = `${dir}/bin`;
+  fs.mkdirSync(bin, { recursive: true });
+  for (const [name, body] of Object.entries(stubs)) {
+    fs.writeFileSync(`${bin}/${name}`, `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  }
+  return { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, LOG: `${dir}/calls.log` };
+}
+
+test("install skips packages already at the wanted version and installs the rest in one transaction", () => {
+  const env = stubPath({
+    "dpkg-query": `case "$3" in mesos) printf 'install ok installed 1.0.1';; *) exit 1;; esac`,
+    "apt-get": `echo "apt-get $*" >> "$LOG"`,
+  });
+  const pinned = installStep([{ name: "mesos", version: "1.0.1" }], opts);
+  expect(runStep(pinned.create, "", env)).toBe(
+    "mesos 1.0.1 already installed\nall packages already installed; nothing changed\n",
+  );
+  const upgrade = installStep([{ name: "mesos", version: "1.1.0" }, { name: "marathon" }], opts);
+  expect(runStep(upgrade.create, "", env)).toBe("installed mesos=1.1.0 marathon\n");
+  expect(fs.readFileSync(`${dir}/calls.log`, "utf8")).toBe(
+    "apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mesos=1.1.0 marathon\n",
+  );
+});
+
+test("systemd service: started once, unchanged on a second run, restarted on a new config, disabled once", () => {
+  const env = stubPath({
+    systemctl: `state="$LOG.state"
+case "$1" in
+  show) echo LoadState=loaded ;;
+  is-active) [ -f "$state" ] ;;
+  is-enabled) if [ -f "$state.masked" ]; then echo masked; else echo enabled; fi ;;
+  start|restart) touch "$state"; echo "$1" >> "$LOG" ;;
+  stop|disable) rm -f "$state"; echo "$1" >> "$LOG" ;;
+  mask) touch "$state.masked" ;;
+esac`,
+  });
+  const options = { sudo: false, initSystem: "systemd" as const, stateDir: `${dir}/state` };
+  const v1 = serviceRunningStep("mesos-master", "aaaa", options);
+  expect(runStep(v1.create, "", env)).toBe("started mesos-master (config aaaa)\n");
+  expect(runStep(v1.create, "", env)).toBe("mesos-master already running with this config\n");
+  const v2 = serviceRunningStep("mesos-master", "bbbb", options);
+  expect(runStep(v2.create, "", env)).toBe("restarted mesos-master (config bbbb)\n");
+  expect(runStep(v2.delete ?? "", "", env)).toBe("stopped mesos-master\nmasked mesos-master\n");
+  expect(runStep(v2.delete ?? "", "", env)).toBe(
+    "mesos-master already stopped and disabled; nothing changed\n",
+  );
+});
+
+describe("readiness gates against a local listener", () => {
+  let server: net.Server;
+  let port: number;
+  beforeAll(async () => {
+    server = net.createServer((socket) =>
+      socket.once("data", (data) => {
+        const request = data.toString();
+        if (request === "srvr") socket.end("Zookeeper version: 3.4.5\nMode: follower\n");
+        else if (request.startsWith("GET /redirect")) socket.end("HTTP/1.1 307 Temporary Redirect\r\n\r\n");
+        else if (request.startsWith("GET /ping")) socket.end("HTTP/1.1 200 OK\r\n\r\npong\n");
+        else socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test.each([
+    [
+      "zookeeper",
+      () => zooKeeperReadyStep("127.0.0.1", port, 10),
+      "ZooKeeper 127.0.0.1:PORT ready: Mode: follower",
+    ],
+    [
+      "mesos",
+      () => mesosMasterElectedStep("127.0.0.1", port, 10),
+      "Mesos master 127.0.0.1:PORT ready: HTTP/1.1 307",
+    ],
+    [
+      "marathon",
+      () => marathonPingStep("127.0.0.1", port, 10),
+      "Marathon 127.0.0.1:PORT ready: HTTP/1.1 200",
+    ],
+  ])("%s gate passes on the expected answer", async (_name, render, message) => {
+    const { stdout } = await run("sh", ["-c", render().create]);
+    expect(stdout).toBe(`${message.replace("PORT", String(port))}\n`);
+  });
+
+  test("a gate that never sees its answer fails with a timeout message", async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(
+      run("sh", ["-c", zooKeeperReadyStep("127.0.0.1", deadPort, 1).create]),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining(
+        `timeout after 1s waiting for ZooKeeper 127.0.0.1:${deadPort}: expected 'srvr' to report Mode`,
+      ),
+    });
+  });
+});
