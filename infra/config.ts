@@ -214,7 +214,7 @@ function packageSpec() {
   return object({
     install: flag("true or false").default(true),
     version: text("an apt version string", /^[A-Za-z0-9.+~:-]+$/).optional(),
-  }).default({ install: true });
+  }).prefault({});
 }
 
 function rawSchema() {
@@ -227,14 +227,7 @@ function rawSchema() {
       memory: intIn(256, 1048576).default(1024),
       lxcBridge: text("a bridge interface name", /^[A-Za-z0-9_.-]{1,15}$/).default("lxcbr0"),
       directory: text("a folder path", /^[^\s'"]+$/).default(".machines"),
-    }).default({
-      provider: "virtualbox",
-      box: "ubuntu/trusty64",
-      cpus: 1,
-      memory: 1024,
-      lxcBridge: "lxcbr0",
-      directory: ".machines",
-    }),
+    }).prefault({}),
     network: text("an IPv4 network in CIDR form like 10.10.20.0/24", CIDR).default("10.10.20.0/24"),
     masters: z
       .array(object({ name: hostName(), ip: ipv4(), zkId: intIn(1, 255) }), {
@@ -255,7 +248,7 @@ function rawSchema() {
       privateKeyPath: text("a file path").optional(),
       dialErrorLimit: intIn(-1, 1000).default(60),
       perDialTimeout: intIn(1, 600).default(10),
-    }).default({ user: "vagrant", port: 22, dialErrorLimit: 60, perDialTimeout: 10 }),
+    }).prefault({}),
     packages: object({
       manageSource: flag("true or false").default(true),
       source: text("an apt source line starting with 'deb '", /^deb(-src)? \S+/).default(MESOSPHERE_SOURCE),
@@ -264,15 +257,7 @@ function rawSchema() {
       mesos: packageSpec(),
       marathon: packageSpec(),
       zookeeper: packageSpec(),
-    }).default({
-      manageSource: true,
-      source: MESOSPHERE_SOURCE,
-      key: MESOSPHERE_KEY,
-      keyserver: "keyserver.ubuntu.com",
-      mesos: { install: true },
-      marathon: { install: true },
-      zookeeper: { install: true },
-    }),
+    }).prefault({}),
     zookeeper: object({
       clientPort: port().default(2181),
       peerPort: port().default(2888),
@@ -281,15 +266,7 @@ function rawSchema() {
       initLimit: intIn(1, 1000).default(10),
       syncLimit: intIn(1, 1000).default(5),
       dataDir: text("an absolute path", /^\/[^\s]*$/).default("/var/lib/zookeeper"),
-    }).default({
-      clientPort: 2181,
-      peerPort: 2888,
-      electionPort: 3888,
-      tickTime: 2000,
-      initLimit: 10,
-      syncLimit: 5,
-      dataDir: "/var/lib/zookeeper",
-    }),
+    }).prefault({}),
     mesos: object({
       version: text("a release line like 1.11, or HEAD", VERSION_LINE).default("1.11"),
       masterPort: port().default(5050),
@@ -298,15 +275,7 @@ function rawSchema() {
       agentFlags: flagMap().default({}),
       attributes: stringMap("attribute").default({}),
       resources: stringMap("resource").default({}),
-    }).default({
-      version: "1.11",
-      masterPort: 5050,
-      agentPort: 5051,
-      masterFlags: {},
-      agentFlags: {},
-      attributes: {},
-      resources: {},
-    }),
+    }).prefault({}),
     marathon: object({
       configStyle: oneOf(["conf-dir", "env-file"]).default("conf-dir"),
       version: text("a release line like 1.4, or HEAD", VERSION_LINE).optional(),
@@ -314,13 +283,7 @@ function rawSchema() {
       flags: flagMap().default({}),
       endpoints: z.array(text("an http(s) URL", /^https?:\/\/[^\s/]+(\/\S*)?$/)).default([]),
       deploymentTimeoutSeconds: intIn(1, 86400).default(600),
-    }).default({
-      configStyle: "conf-dir",
-      httpPort: 8080,
-      flags: {},
-      endpoints: [],
-      deploymentTimeoutSeconds: 600,
-    }),
+    }).prefault({}),
     readinessTimeoutSeconds: intIn(1, 3600).default(300),
     apps: z
       .record(z.string(), z.record(z.string(), z.unknown()), {
