@@ -14,7 +14,6 @@
 import { fork } from "child_process";
 import * as os from "os";
 import { performance } from "perf_hooks";
-import type * as Index from "../infra/index";
 import { MESOS_SLAVE_TYPE } from "../infra/slave";
 import { setDevConfig } from "../test/cluster/fixtures";
 import { longestChain } from "../test/helpers/graph";
@@ -70,10 +69,11 @@ const keysOf = (resources: readonly RecordedResource[]) =>
 /** In a fresh process: evaluate the program for `slaves` slaves REPETITIONS times, after a warm-up. */
 async function measureSize(slaves: number): Promise<SizeResult> {
   const recorder = await setupMocks();
-  // Importing the stack runs the program once: the warm-up.
-  setDevConfig(scaledCluster(SLAVE_COUNTS[0]));
-  const stack: typeof Index = await import("../infra/index");
+  const { program } = await import("../infra/program");
   const { loadConfig } = await import("../infra/config");
+  // A warm-up run, not measured.
+  setDevConfig(scaledCluster(SLAVE_COUNTS[0]));
+  program(loadConfig());
   await settled();
   setDevConfig(scaledCluster(slaves));
 
@@ -85,7 +85,7 @@ async function measureSize(slaves: number): Promise<SizeResult> {
     recorder.clear();
     const start = performance.now();
     const cpuStart = process.cpuUsage();
-    stack.program(loadConfig());
+    program(loadConfig());
     await settled();
     wallMs.push(performance.now() - start);
     const cpu = process.cpuUsage(cpuStart);

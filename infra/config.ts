@@ -395,6 +395,34 @@ function formatPath(path: PropertyKey[]): string {
     .join("");
 }
 
+/** Marathon's numeric top-level app fields. */
+const NUMERIC_APP_FIELDS = [
+  "instances",
+  "cpus",
+  "mem",
+  "disk",
+  "gpus",
+  "backoffSeconds",
+  "backoffFactor",
+  "maxLaunchDelaySeconds",
+  "taskKillGracePeriodSeconds",
+];
+
+/**
+ * `pulumi config set --path 'apps["x"].cpus' 0.25` stores a decimal as text (only whole numbers become
+ * numbers), so numeric app fields accept a number written as text.
+ */
+function numbersFromText(definition: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(definition).map(([key, value]) => [
+      key,
+      NUMERIC_APP_FIELDS.includes(key) && typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)
+        ? Number(value)
+        : value,
+    ]),
+  );
+}
+
 /** A stack config that cannot be used; the message lists every problem with its key path. */
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
@@ -535,7 +563,7 @@ export function parseClusterConfig(raw: Record<string, unknown>): ParsedConfig {
       issues.push(`apps["${appId}"].id must match its key "${appId}", got ${show(definition.id)}`);
       continue;
     }
-    const checked = validateAppDefinition({ ...definition, id: appId });
+    const checked = validateAppDefinition({ ...numbersFromText(definition), id: appId });
     if (checked.ok) {
       apps[appId] = checked.value;
     } else {

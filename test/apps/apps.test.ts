@@ -1,6 +1,6 @@
 /** The stack program's Marathon apps and Vagrant machines, under mocks, with the dev stack's own config. */
 import { loadConfig } from "../../infra/config";
-import type * as Index from "../../infra/index";
+import { definedOutputs, program } from "../../infra/program";
 import { settled, setupMocks, type MockRecorder, type RecordedResource } from "../helpers/pulumi";
 import { readStackConfig, toPulumiConfig } from "../helpers/stack-config";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,13 +10,10 @@ const RAILS = "rails-app-on-mesos-marathon";
 const dev = readStackConfig("dev");
 
 let recorder: MockRecorder;
-let program: typeof Index.program;
 
 beforeAll(async () => {
   recorder = await setupMocks();
   pulumi.runtime.setAllConfig(toPulumiConfig(dev));
-  ({ program } = await import("../../infra/index"));
-  await settled();
 });
 
 /** Run the program with the dev stack plus `overrides`; returns what was registered. */
@@ -77,6 +74,22 @@ describe("the dev stack's app", () => {
     expect(now.inputs.instances).toBe(3);
   });
 
+  it("passes adopt from the config entry to the resource, and only to that app", async () => {
+    const rails = (dev.apps as Record<string, object>)[RAILS];
+    const resources = await plan({
+      apps: { [RAILS]: { ...rails, adopt: true }, web: { cmd: "python3 -m http.server $PORT0" } },
+    });
+    const apps = resources.filter((r) => r.type === APP_TYPE);
+    expect(apps.find((a) => a.name === `apps-${RAILS}`)!.inputs.adopt).toBe(true);
+    expect(apps.find((a) => a.name === "apps-web")!.inputs.adopt).toBeUndefined();
+  });
+
+  it("rejects an adopt that is not true or false before registering anything", () => {
+    const rails = (dev.apps as Record<string, object>)[RAILS];
+    pulumi.runtime.setAllConfig(toPulumiConfig({ ...dev, apps: { [RAILS]: { ...rails, adopt: "yes" } } }));
+    expect(() => loadConfig()).toThrow(`apps["${RAILS}"].adopt must be true or false, got "yes"`);
+  });
+
   it("adds one resource per app, named by app id", async () => {
     const resources = await plan({
       apps: { ...(dev.apps as object), "web/api": { cmd: "python3 -m http.server $PORT0", instances: 2 } },
@@ -101,6 +114,22 @@ describe("an existing Marathon without hosts", () => {
     const app = resources.find((r) => r.type === APP_TYPE)!;
     expect(app.inputs.marathonEndpoints).toEqual(["http://127.0.0.1:18080"]);
     expect(resources.find((r) => r.type === "mesos-cluster:marathon:MarathonApps")!.dependsOn).toEqual([]);
+  });
+
+  it("has no Mesos or ZooKeeper outputs, rather than undefined ones", () => {
+    pulumi.runtime.setAllConfig(
+      toPulumiConfig({
+        ...dev,
+        masters: [],
+        slaves: [],
+        marathon: { endpoints: ["http://127.0.0.1:18080"] },
+      }),
+    );
+    expect(Object.keys(definedOutputs(program(loadConfig()))).sort()).toEqual([
+      "endpoints",
+      "hosts",
+      "marathonUrls",
+    ]);
   });
 });
 

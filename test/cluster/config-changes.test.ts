@@ -1,18 +1,16 @@
 /** What a config change does to the plan: which steps are added, and which steps' inputs change. */
 import * as pulumi from "@pulumi/pulumi";
-import type * as Index from "../../infra/index";
+import { program } from "../../infra/program";
 import { loadConfig } from "../../infra/config";
 import { MesosCluster } from "../../infra/cluster";
 import { settled, setupMocks, type MockRecorder } from "../helpers/pulumi";
 import { MASTERS, SLAVES, filesWritten, scriptOf, setDevConfig } from "./fixtures";
 
 let recorder: MockRecorder;
-let program: typeof Index.program;
 
 beforeAll(async () => {
   recorder = await setupMocks();
   setDevConfig();
-  ({ program } = await import("../../infra/index"));
   await settled();
 });
 

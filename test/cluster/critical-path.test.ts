@@ -1,5 +1,5 @@
 /** Provisioning order at scale: the critical path does not grow with the slaves, which wait for ZooKeeper. */
-import type * as Index from "../../infra/index";
+import { program } from "../../infra/program";
 import { loadConfig } from "../../infra/config";
 import { dependencyGraph, longestChain, longestChains } from "../helpers/graph";
 import { settled, setupMocks, type RecordedResource } from "../helpers/pulumi";
@@ -15,12 +15,12 @@ let large: RecordedResource[];
 beforeAll(async () => {
   const recorder = await setupMocks();
   setDevConfig(scaledCluster(3));
-  const stack: typeof Index = await import("../../infra/index");
+  program(loadConfig());
   await settled();
   small = [...recorder.resources];
   recorder.clear();
   setDevConfig(scaledCluster(20));
-  stack.program(loadConfig());
+  program(loadConfig());
   await settled();
   large = [...recorder.resources];
 });

@@ -1,5 +1,5 @@
 /** The dev stack (the seed's cluster): every registered resource, per-host files, order, and secrets. */
-import type * as Index from "../../infra/index";
+import type { StackOutputs } from "../../infra/program";
 import { promiseOf, settled, setupMocks, type MockRecorder, type RecordedResource } from "../helpers/pulumi";
 import { FAKE_PRIVATE_KEY, MASTERS, SLAVES, filesWritten, scriptOf, setDevConfig } from "./fixtures";
 
@@ -7,7 +7,7 @@ const ZK = "10.10.20.11:2181,10.10.20.12:2181,10.10.20.13:2181";
 const COMMAND = "command:remote:Command";
 
 let recorder: MockRecorder;
-let stack: typeof Index;
+let stack: Partial<StackOutputs>;
 
 beforeAll(async () => {
   recorder = await setupMocks();
@@ -199,14 +199,19 @@ describe("secrets", () => {
 });
 
 describe("stack outputs", () => {
+  test("the stack entry exports only outputs", () => {
+    const exported = Object.keys(stack).filter((k) => k !== "default");
+    expect(exported.sort()).toEqual(["endpoints", "hosts", "marathonUrls", "mesosUrl", "zkConnectString"]);
+  });
+
   test("URLs, connect string and hosts", async () => {
     expect(await promiseOf(stack.mesosUrl!)).toBe("http://10.10.20.11:5050");
-    expect(await promiseOf(stack.marathonUrls)).toEqual(MASTERS.map((m) => `http://${m.ip}:8080`));
+    expect(await promiseOf(stack.marathonUrls!)).toEqual(MASTERS.map((m) => `http://${m.ip}:8080`));
     expect(await promiseOf(stack.zkConnectString!)).toBe(ZK);
-    expect(await promiseOf(stack.hosts)).toEqual([
+    expect(await promiseOf(stack.hosts!)).toEqual([
       ...MASTERS.map((m) => ({ name: m.name, ip: m.ip, role: "master" })),
       ...SLAVES.map((s) => ({ name: s.name, ip: s.ip, role: "slave" })),
     ]);
-    expect(await promiseOf(stack.endpoints)).toEqual({});
+    expect(await promiseOf(stack.endpoints!)).toEqual({});
   });
 });

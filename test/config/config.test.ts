@@ -66,6 +66,16 @@ describe("defaults", () => {
     expect(Object.keys(config.apps)).toEqual(["rails-app-on-mesos-marathon"]);
   });
 
+  it("takes app numbers that `pulumi config set --path` stored as text", () => {
+    const config = parseClusterConfig(
+      devWith((c) => {
+        c.apps["rails-app-on-mesos-marathon"].cpus = "0.25";
+        c.apps["rails-app-on-mesos-marathon"].instances = "3";
+      }),
+    );
+    expect(config.apps["rails-app-on-mesos-marathon"]).toMatchObject({ cpus: 0.25, instances: 3 });
+  });
+
   it("quorum 0 (the default) is the strict majority", () => {
     expect(parseClusterConfig(devWith((c) => delete c.quorum)).quorum).toBe(2);
     expect(strictMajority(3)).toBe(2);
