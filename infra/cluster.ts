@@ -72,6 +72,8 @@ export class MesosCluster extends pulumi.ComponentResource {
   public readonly hosts: pulumi.Output<ClusterHost[]>;
   /** Passes once Marathon answers on every master: what Marathon apps depend on. */
   public readonly marathonReady: pulumi.Resource[];
+  /** The steps that start mesos-slave on every agent: apps need agents to run on. */
+  public readonly agentsRunning: pulumi.Resource[];
 
   constructor(name: string, args: MesosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(MESOS_CLUSTER_TYPE, name, {}, opts);
@@ -130,22 +132,23 @@ export class MesosCluster extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
-    for (const node of slaves) {
-      new MesosSlave(
-        `${name}-${node.name}`,
-        {
-          node,
-          connection: args.connections[node.name],
-          mesosZkUrl,
-          mesos: args.mesos,
-          initSystem: args.initSystem,
-          installed: slavePackages.get(node.name)?.ready,
-          zooKeeperReady: ensemble.ready,
-          sudo,
-        },
-        { parent: this },
-      );
-    }
+    const agents = slaves.map(
+      (node) =>
+        new MesosSlave(
+          `${name}-${node.name}`,
+          {
+            node,
+            connection: args.connections[node.name],
+            mesosZkUrl,
+            mesos: args.mesos,
+            initSystem: args.initSystem,
+            installed: slavePackages.get(node.name)?.ready,
+            zooKeeperReady: ensemble.ready,
+            sudo,
+          },
+          { parent: this },
+        ),
+    );
 
     this.mesosUrl = masters[0].mesosUrl;
     this.marathonUrls = pulumi.all(masters.map((m) => m.marathonUrl));
@@ -155,6 +158,7 @@ export class MesosCluster extends pulumi.ComponentResource {
       ...slaves.map((s): ClusterHost => ({ name: s.name, ip: s.ip, role: "slave" })),
     ]);
     this.marathonReady = masters.map((m) => m.marathonReady);
+    this.agentsRunning = agents.map((a) => a.service);
     this.registerOutputs({
       mesosUrl: this.mesosUrl,
       marathonUrls: this.marathonUrls,

@@ -69,7 +69,8 @@ export function program(config: LoadedConfig = loadConfig()): StackOutputs {
           sudo: config.ssh.user !== "root",
         });
 
-  // Apps go to the Marathon given by URL, or else to this cluster's masters once Marathon answers there.
+  // Apps go to the Marathon given by URL, or else to this cluster's masters once Marathon answers there
+  // and the agents run (so that destroy also removes the apps before the agents go).
   const external = config.marathon.endpoints.length > 0 || cluster === undefined;
   const apps = new MarathonApps(
     "apps",
@@ -78,7 +79,7 @@ export function program(config: LoadedConfig = loadConfig()): StackOutputs {
       endpoints: external ? config.marathon.endpoints : cluster.marathonUrls,
       deploymentTimeoutMs: config.marathon.deploymentTimeoutMs,
     },
-    { dependsOn: external ? [] : cluster.marathonReady },
+    { dependsOn: external ? [] : [...cluster.marathonReady, ...cluster.agentsRunning] },
   );
 
   return {

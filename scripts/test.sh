@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Set up a fresh machine and run every test suite: lint, format, types, unit and integration tests.
+# Set up a fresh Debian machine and run every test suite: types, lint, format, the unit and integration
+# tests, the real Pulumi engine, and the end-to-end run on real hosts. Run as root or with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages the suites use: a real Marathon client to hold the emulator honest, and Vagrant to
-# validate the rendered Vagrantfiles.
-apt_packages=(python3-marathon vagrant)
+# Debian packages the suites use: a real Marathon client to hold the emulator honest, Vagrant to validate
+# the rendered Vagrantfiles, and for the end-to-end hosts sshd, ZooKeeper (with its init script) and nc.
+apt_packages=(python3-marathon vagrant openssh-server zookeeperd netcat-openbsd)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,7 +16,8 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}"
   sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 fi
 
 npm ci --no-audit --no-fund
@@ -23,3 +25,8 @@ npm run build
 npm run lint
 npm run format:check
 npm test
+
+# The Pulumi CLI itself, built from Go modules where it is not installed (cached between runs).
+command -v pulumi >/dev/null 2>&1 || bash scripts/pulumi-from-source.sh
+npm run test:engine
+npm run test:e2e

@@ -54,6 +54,9 @@ if [ -f ${keyMarker} ]; then apt-key del ${key} >/dev/null 2>&1 || true; rm -f $
   };
 }
 
+/** The packages the install step installed (not those it found installed). */
+const INSTALLED_LIST = "$STATE/installed-packages";
+
 /** `name` or `name=version`, as apt-get takes it. */
 export function packageSpec(pin: PackagePin): string {
   return pin.version === undefined ? pin.name : `${pin.name}=${pin.version}`;
@@ -62,7 +65,7 @@ export function packageSpec(pin: PackagePin): string {
 /**
  * Install the packages in one apt transaction, skipping those already at the wanted version (or at any
  * version when unpinned). Config files the program manages are kept on upgrades (`--force-confold`).
- * Delete removes the packages.
+ * The names it installed are recorded, so that delete removes those and leaves preinstalled ones alone.
  */
 export function installStep(pins: readonly PackagePin[], options: ScriptOptions): HostStep {
   const specs = pins.map((p) => shellQuote(packageSpec(p))).join(" ");
@@ -81,11 +84,15 @@ for spec in ${specs}; do
 done
 if [ -z "$todo" ]; then echo "all packages already installed; nothing changed"; exit 0; fi
 timeout ${APT_INSTALL_TIMEOUT} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $todo
+mkdir -p "$STATE"
+for spec in $todo; do echo "\${spec%%=*}"; done >> "${INSTALLED_LIST}"
 echo "installed$todo"`;
-  const names = pins.map((p) => shellQuote(p.name)).join(" ");
   const remove = `export DEBIAN_FRONTEND=noninteractive
-timeout ${APT_INSTALL_TIMEOUT} apt-get remove -y -q ${names}
-echo "removed ${pins.map((p) => p.name).join(" ")}"`;
+if [ ! -s "${INSTALLED_LIST}" ]; then echo "installed no packages; nothing to remove"; exit 0; fi
+names=$(sort -u "${INSTALLED_LIST}" | paste -sd ' ' -)
+timeout ${APT_INSTALL_TIMEOUT} apt-get remove -y -q $names
+rm -f "${INSTALLED_LIST}"
+echo "removed $names"`;
   return {
     create: hostScript(create, options),
     delete: hostScript(remove, options),

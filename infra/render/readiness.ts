@@ -7,7 +7,7 @@ import { bashCommand, shellQuote, type HostStep } from "./shell";
 /** Seconds one probe may take. */
 const PROBE_TIMEOUT = 5;
 /** Seconds between probes. */
-const PROBE_INTERVAL = 2;
+const PROBE_INTERVAL = 0.5;
 
 interface Probe {
   /** What is waited for, for messages: e.g. `ZooKeeper 10.10.20.11:2181`. */

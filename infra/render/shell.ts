@@ -68,7 +68,7 @@ write_file() {
   tmp=$(mktemp)
   cat > "$tmp"
   if [ -f "$1" ] && [ ! -L "$1" ] && cmp -s "$tmp" "$1"; then
-    rm -f "$tmp"; echo "unchanged $1"; return 0
+    rm -f "$tmp"; remember_original "$1"; echo "unchanged $1"; return 0
   fi
   remember_original "$1"
   mkdir -p "$(dirname "$1")"
@@ -77,7 +77,7 @@ write_file() {
   changed=$((changed + 1)); echo "changed $1"
 }
 link_file() {
-  if [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; then echo "unchanged $1 -> $2"; return 0; fi
+  if [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; then remember_original "$1"; echo "unchanged $1 -> $2"; return 0; fi
   remember_original "$1"
   mkdir -p "$(dirname "$1")"
   ln -sfn "$2" "$1"

@@ -28,6 +28,8 @@ function runStep(command: string, stdin = "", env: NodeJS.ProcessEnv = process.e
 }
 
 const opts = { sudo: false } as const;
+/** Options that keep the scripts' state in this test's scratch directory. */
+const scratch = () => ({ sudo: false, stateDir: `${dir}/state` });
 const steps: [string, HostStep][] = [
   ["write file", writeFileStep({ id: "f", path: "/etc/mesos/zk", content: "x\n" }, opts)],
   ["link", linkStep("/var/lib/zookeeper/myid", "/etc/zookeeper/conf/myid", { sudo: true }, "zookeeper")],
@@ -106,6 +108,23 @@ test("link: second run unchanged", () => {
   expect(fs.readlinkSync(`${dir}/data/myid`)).toBe("/etc/zookeeper/conf/myid");
 });
 
+test("a file or link that was already as wanted survives delete", () => {
+  const file = `${dir}/etc/mesos/zk`;
+  fs.mkdirSync(`${dir}/etc/mesos`, { recursive: true });
+  fs.writeFileSync(file, "zk://a:2181/mesos\n");
+  const write = writeFileStep({ id: "zk", path: file, content: "zk://a:2181/mesos\n" }, scratch());
+  expect(runStep(write.create, write.stdin)).toBe(`unchanged ${file}\n`);
+  expect(runStep(write.delete!)).toBe(`restored original ${file}\n`);
+  expect(fs.readFileSync(file, "utf8")).toBe("zk://a:2181/mesos\n");
+
+  fs.mkdirSync(`${dir}/data`, { recursive: true });
+  fs.symlinkSync("/etc/zookeeper/conf/myid", `${dir}/data/myid`);
+  const link = linkStep(`${dir}/data/myid`, "/etc/zookeeper/conf/myid", scratch());
+  expect(runStep(link.create)).toBe(`unchanged ${dir}/data/myid -> /etc/zookeeper/conf/myid\n`);
+  runStep(link.delete!);
+  expect(fs.readlinkSync(`${dir}/data/myid`)).toBe("/etc/zookeeper/conf/myid");
+});
+
 /** A PATH with stub commands (bash scripts) ahead of the real one. */
 function stubPath(stubs: Record<string, string>): NodeJS.ProcessEnv {
   const bin = `${dir}/bin`;
@@ -121,14 +140,32 @@ test("install skips packages already at the wanted version and installs the rest
     "dpkg-query": `case "$3" in mesos) printf 'install ok installed 1.0.1';; *) exit 1;; esac`,
     "apt-get": `echo "apt-get $*" >> "$LOG"`,
   });
-  const pinned = installStep([{ name: "mesos", version: "1.0.1" }], opts);
+  const pinned = installStep([{ name: "mesos", version: "1.0.1" }], scratch());
   expect(runStep(pinned.create, "", env)).toBe(
     "mesos 1.0.1 already installed\nall packages already installed; nothing changed\n",
   );
-  const upgrade = installStep([{ name: "mesos", version: "1.1.0" }, { name: "marathon" }], opts);
+  const upgrade = installStep([{ name: "mesos", version: "1.1.0" }, { name: "marathon" }], scratch());
   expect(runStep(upgrade.create, "", env)).toBe("installed mesos=1.1.0 marathon\n");
   expect(fs.readFileSync(`${dir}/calls.log`, "utf8")).toBe(
     "apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mesos=1.1.0 marathon\n",
+  );
+});
+
+test("delete removes the packages the step installed, never preinstalled ones", () => {
+  const env = stubPath({
+    "dpkg-query": `case "$3" in zookeeper) printf 'install ok installed 3.8.0';; *) exit 1;; esac`,
+    "apt-get": `echo "apt-get $*" >> "$LOG"`,
+  });
+  const preinstalled = installStep([{ name: "zookeeper" }], scratch());
+  runStep(preinstalled.create, "", env);
+  expect(runStep(preinstalled.delete!, "", env)).toBe("installed no packages; nothing to remove\n");
+  expect(fs.existsSync(`${dir}/calls.log`)).toBe(false);
+
+  const step = installStep([{ name: "zookeeper" }, { name: "mesos" }, { name: "marathon" }], scratch());
+  expect(runStep(step.create, "", env)).toBe("zookeeper 3.8.0 already installed\ninstalled mesos marathon\n");
+  expect(runStep(step.delete!, "", env)).toBe("removed marathon mesos\n");
+  expect(fs.readFileSync(`${dir}/calls.log`, "utf8").split("\n").slice(-2)[0]).toBe(
+    "apt-get remove -y -q marathon mesos",
   );
 });
 
