@@ -77,18 +77,35 @@ timed_build() { # name package ldflags
     log "built $name in $(( $(date +%s) - start ))s"
 }
 
+# Built binaries are also kept per stamp outside the checkout, so that a fresh clone on a machine that built
+# them before (a CI run, a second work tree) copies them instead of compiling again.
+cache_dir="${PULUMI_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mesos-cluster/pulumi-tools}"
+
+build_or_restore() { # name stamp package ldflags
+    local name="$1" stamp="$2" copy
+    copy="$cache_dir/$(printf '%s' "$stamp" | sha256sum | cut -c1-16)/$name"
+    if [ "$force" = 0 ] && [ -x "$copy" ]; then
+        cp -f "$copy" "$bin_dir/$name"
+        log "restored $name from $copy"
+    else
+        timed_build "$name" "$3" "$4"
+        mkdir -p "$(dirname "$copy")"
+        cp -f "$bin_dir/$name" "$copy"
+    fi
+    echo "$stamp" > "$stamp_dir/$name"
+}
+
 # 1. The CLI.
 stamp="pulumi v$PULUMI_VERSION $tools_hash"
 if up_to_date pulumi "$stamp" \
     && [ "$(PULUMI_SKIP_UPDATE_CHECK=true "$bin_dir/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ]; then
     log "pulumi v$PULUMI_VERSION is up to date"
 else
-    log "cold build: ~270 MB of Go modules to download (1.4 GB unpacked), ~1.2 GB of build cache, 8-22 min on 2 cores"
-    timed_build pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+    log "a cold build downloads ~270 MB of Go modules (1.4 GB unpacked), fills ~1.2 GB of build cache and takes 8-22 min on 2 cores"
+    build_or_restore pulumi "$stamp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
         "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
     got="$(PULUMI_SKIP_UPDATE_CHECK=true "$bin_dir/pulumi" version)"
-    [ "$got" = "v$PULUMI_VERSION" ] || die "built pulumi reports $got, expected v$PULUMI_VERSION"
-    echo "$stamp" > "$stamp_dir/pulumi"
+    [ "$got" = "v$PULUMI_VERSION" ] || die "pulumi reports $got, expected v$PULUMI_VERSION"
 fi
 
 # 2. The Node.js language host.
@@ -96,8 +113,7 @@ stamp="pulumi-language-nodejs v$PULUMI_VERSION $tools_hash"
 if up_to_date pulumi-language-nodejs "$stamp"; then
     log "pulumi-language-nodejs is up to date"
 else
-    timed_build pulumi-language-nodejs ./cmd/pulumi-language-nodejs "-X main.version=$PULUMI_VERSION"
-    echo "$stamp" > "$stamp_dir/pulumi-language-nodejs"
+    build_or_restore pulumi-language-nodejs "$stamp" ./cmd/pulumi-language-nodejs "-X main.version=$PULUMI_VERSION"
 fi
 
 # 3. The dynamic-provider launcher, as shipped with the CLI's release archives.
