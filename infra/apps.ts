@@ -6,7 +6,10 @@ import { MarathonApp } from "../providers/marathon/resource";
 import type { AppDefinition } from "../providers/marathon/schema";
 
 export interface MarathonAppsArgs {
-  /** Marathon app definitions keyed by app id, already validated. */
+  /**
+   * Marathon app definitions keyed by app id, already validated. An entry with `adopt: true` takes over
+   * an app of that id that already exists in Marathon (`pulumi config set --path 'apps["<id>"].adopt' true`).
+   */
   readonly apps: Record<string, AppDefinition>;
   /** Marathon base URLs (every master, for failover), tried in order. */
   readonly endpoints: pulumi.Input<pulumi.Input<string>[]>;
@@ -25,13 +28,14 @@ export class MarathonApps extends pulumi.ComponentResource {
 
     // Named by app id, so that renaming an app replaces exactly that app and reordering renames nothing.
     this.apps = Object.fromEntries(
-      Object.entries(args.apps).map(([appId, { id: _id, ...definition }]) => [
+      Object.entries(args.apps).map(([appId, { id: _id, adopt, ...definition }]) => [
         appId,
         new MarathonApp(
           `${name}-${appId.replace(/^\//, "").replace(/\//g, "-")}`,
           {
             ...definition,
             appId,
+            adopt,
             marathonEndpoints: args.endpoints,
             deploymentTimeoutMs: args.deploymentTimeoutMs,
           },

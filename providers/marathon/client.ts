@@ -1,12 +1,15 @@
 /**
  * A Marathon REST client (Marathon 1.x `/v2` API) over Node's global `fetch`. No Pulumi import: the
- * dynamic provider builds one per operation, so it holds no sockets or timers between calls.
+ * dynamic provider builds one per operation. Deployment waits join the process's shared
+ * `/v2/deployments` poll, which holds a timer only while some wait is pending.
  *
  * Transport rules: endpoints are tried in order and the one that last answered is tried first;
  * connection errors, request timeouts and 5xx (502 is Marathon's "no leader") are retried with
  * exponential backoff and jitter until the operation's deadline; 4xx are never retried and surface as
  * a `MarathonError` with Marathon's `message` and `details`.
  */
+
+import { pollInterval, sharedDeploymentWatch, type DeploymentWatch, type WaitLimit } from "./deploymentWatch";
 
 export interface MarathonClientOptions {
   /** Marathon base URLs, e.g. every master's `http://10.0.0.11:8080`, tried in order. */
@@ -17,7 +20,10 @@ export interface MarathonClientOptions {
   requestTimeoutMs?: number;
   /** The whole operation's limit, retries and deployment waits included. Default 10 minutes. */
   operationTimeoutMs?: number;
-  /** First pause between two polls of a deployment; it grows by a quarter per poll. Default 25 ms. */
+  /**
+   * First pause between two polls of a deployment; it grows by a quarter per poll. Default 25 ms.
+   * Concurrent waits on one Marathon share each `/v2/deployments` poll (see `deploymentWatch.ts`).
+   */
   pollIntervalMs?: number;
   /** Longest pause between two polls. Default 100 ms. */
   maxPollIntervalMs?: number;
@@ -180,16 +186,8 @@ export class MarathonClient {
   }
 
   /** `GET /v2/apps/{id}` with tasks, counts, deployments and the last task failure; undefined on 404. */
-  async getApp(appId: string): Promise<MarathonAppInfo | undefined> {
-    try {
-      const answer = await this.request("GET", appPath(appId), {
-        query: APP_EMBEDS.map((e) => ["embed", e]),
-      });
-      return (answer.body as { app: MarathonAppInfo }).app;
-    } catch (e) {
-      if (e instanceof MarathonError && e.status === 404) return undefined;
-      throw e;
-    }
+  getApp(appId: string): Promise<MarathonAppInfo | undefined> {
+    return this.readApp(appId);
   }
 
   /** `PUT /v2/apps/{id}?partialUpdate=false`: the definition replaces the app's, so absent fields reset. */
@@ -240,12 +238,13 @@ export class MarathonClient {
 
   /**
    * Wait until the deployment is gone from `/v2/deployments` and the app is at its target: every
-   * instance running, and healthy when the app has health checks. Polls one light request at a time.
-   * On timeout, fails with the app's task counts and last task failure.
+   * instance running, and healthy when the app has health checks. The deployment is watched through the
+   * process's shared `/v2/deployments` poll; the app is read only once its deployment is gone. On
+   * timeout, fails with the app's task counts and last task failure.
    */
   async waitForDeployment(appId: string, deploymentId: string): Promise<MarathonAppInfo> {
     if (deploymentId !== "" && !(await this.waitForDeploymentsGone([deploymentId]))) {
-      throw this.deploymentTimeout(appId, deploymentId, await this.getApp(appId).catch(() => undefined));
+      throw this.deploymentTimeout(appId, deploymentId, await this.appForTimeoutError(appId));
     }
     for (let poll = 0; ; poll++) {
       const app = await this.getApp(appId);
@@ -262,7 +261,7 @@ export class MarathonClient {
   /** Wait until the app is gone: its deletion deployment finished and `GET` answers 404. */
   async waitForAppGone(appId: string, deploymentId = ""): Promise<void> {
     if (deploymentId !== "" && !(await this.waitForDeploymentsGone([deploymentId]))) {
-      throw this.deploymentTimeout(appId, deploymentId, await this.getApp(appId).catch(() => undefined));
+      throw this.deploymentTimeout(appId, deploymentId, await this.appForTimeoutError(appId));
     }
     for (let poll = 0; ; poll++) {
       const app = await this.getApp(appId);
@@ -273,15 +272,23 @@ export class MarathonClient {
 
   // -------------------------------------------------------------------------------------------------------
 
-  /** Poll `/v2/deployments` until none of `ids` is listed; false if the deadline comes first. */
-  private async waitForDeploymentsGone(ids: readonly string[]): Promise<boolean> {
-    let waiting = ids;
-    for (let poll = 0; ; poll++) {
-      const running = new Set((await this.listDeployments()).map((d) => d.id));
-      waiting = waiting.filter((id) => running.has(id));
-      if (waiting.length === 0) return true;
-      if (!(await this.pause(poll))) return false;
-    }
+  /** Wait until none of `ids` is listed in `/v2/deployments`; false if the deadline comes first. */
+  private waitForDeploymentsGone(ids: readonly string[]): Promise<boolean> {
+    return this.deploymentWatch().waitUntilGone(ids, {
+      deadline: this.deadline,
+      timeoutMs: this.operationTimeoutMs,
+      pollIntervalMs: this.pollIntervalMs,
+      maxPollIntervalMs: this.maxPollIntervalMs,
+    });
+  }
+
+  /** The process's shared deployments poll for this client's endpoints, credentials and transport. */
+  private deploymentWatch(): DeploymentWatch {
+    const key = JSON.stringify([this.endpoints, this.authorization ?? "", this.requestTimeoutMs]);
+    return sharedDeploymentWatch(this.fetchImpl, key, async (limit) => {
+      const answer = await this.request("GET", "/v2/deployments", {}, limit);
+      return new Set((answer.body as MarathonDeployment[]).map((d) => d.id));
+    });
   }
 
   /** Run a state-changing call; while Marathon answers 409 "locked", wait for those deployments and retry. */
@@ -307,16 +314,35 @@ export class MarathonClient {
     return toDeploymentResult(await this.whenUnlocked(call));
   }
 
-  /**
-   * Sleep before poll number `poll` of a wait; false if that would pass the deadline. The interval grows
-   * from `pollIntervalMs` to `maxPollIntervalMs`, so short deployments are noticed at once and many
-   * concurrent long ones do not flood Marathon.
-   */
+  /** Sleep before poll number `poll` of an app's state; false if that would pass the deadline. */
   private async pause(poll: number): Promise<boolean> {
-    const interval = Math.min(this.maxPollIntervalMs, this.pollIntervalMs * 1.25 ** poll);
+    const schedule = { pollIntervalMs: this.pollIntervalMs, maxPollIntervalMs: this.maxPollIntervalMs };
+    const interval = pollInterval(schedule, poll);
     if (Date.now() + interval > this.deadline) return false;
     await sleep(interval);
     return true;
+  }
+
+  /** The app's counts for a timeout error, read with a short grace past the deadline; undefined if unreadable. */
+  private appForTimeoutError(appId: string): Promise<MarathonAppInfo | undefined> {
+    const graceMs = Math.min(this.requestTimeoutMs, 2_000);
+    const limit = { deadline: Math.max(this.deadline, Date.now() + graceMs), timeoutMs: graceMs };
+    return this.readApp(appId, limit).catch(() => undefined);
+  }
+
+  private async readApp(appId: string, limit?: WaitLimit): Promise<MarathonAppInfo | undefined> {
+    try {
+      const answer = await this.request(
+        "GET",
+        appPath(appId),
+        { query: APP_EMBEDS.map((e) => ["embed", e]) },
+        limit,
+      );
+      return (answer.body as { app: MarathonAppInfo }).app;
+    } catch (e) {
+      if (e instanceof MarathonError && e.status === 404) return undefined;
+      throw e;
+    }
   }
 
   private deploymentTimeout(
@@ -341,12 +367,17 @@ export class MarathonClient {
   }
 
   /** The single retry loop: every endpoint in turn, then back off, until an answer or the deadline. */
-  private async request(method: string, path: string, spec: RequestSpec): Promise<Answer> {
+  private async request(
+    method: string,
+    path: string,
+    spec: RequestSpec,
+    limit: WaitLimit = { deadline: this.deadline, timeoutMs: this.operationTimeoutMs },
+  ): Promise<Answer> {
     const failures = new Map<string, string>();
     for (let round = 0; ; round++) {
       for (let i = 0; i < this.endpoints.length; i++) {
         const index = (this.preferred + i) % this.endpoints.length;
-        const outcome = await this.attempt(index, method, path, spec);
+        const outcome = await this.attempt(index, method, path, spec, limit.deadline);
         if ("answer" in outcome) {
           this.preferred = index;
           return outcome.answer;
@@ -355,10 +386,10 @@ export class MarathonClient {
       }
       const backoff = Math.min(this.maxRetryDelayMs, this.initialRetryDelayMs * 2 ** round);
       const delay = backoff / 2 + Math.random() * (backoff / 2);
-      if (Date.now() + delay >= this.deadline) {
+      if (Date.now() + delay >= limit.deadline) {
         const causes = [...failures].map(([url, why]) => `${url}: ${why}`).join("; ");
         throw new MarathonError(
-          `Marathon did not answer ${method} ${path} within ${this.operationTimeoutMs} ms (${round + 1} ` +
+          `Marathon did not answer ${method} ${path} within ${limit.timeoutMs} ms (${round + 1} ` +
             `round(s) over ${this.endpoints.length} endpoint(s)): ${causes}`,
         );
       }
@@ -372,12 +403,13 @@ export class MarathonClient {
     method: string,
     path: string,
     spec: RequestSpec,
+    deadline: number,
   ): Promise<{ answer: Answer } | { retryable: string }> {
     const query = spec.query && spec.query.length > 0 ? `?${new URLSearchParams(spec.query).toString()}` : "";
     const headers: Record<string, string> = { Accept: "application/json" };
     if (spec.body !== undefined) headers["Content-Type"] = "application/json";
     if (this.authorization) headers.Authorization = this.authorization;
-    const timeout = Math.max(1, Math.min(this.requestTimeoutMs, this.deadline - Date.now()));
+    const timeout = Math.max(1, Math.min(this.requestTimeoutMs, deadline - Date.now()));
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeout);
     let status: number;

@@ -2,7 +2,11 @@
  * The dynamic provider behind `MarathonApp`: maps Pulumi inputs and outputs to `MarathonClient` calls.
  * It is serialized into the state (`__provider`) and run by Pulumi's dynamic-provider host, so it
  * captures nothing but code and plain constants: the client is built per call, schemas inside the
- * schema functions, and the credentials are read in `configure` and kept on the instance at run time.
+ * schema functions, the credentials are read in `configure` and kept on the instance at run time, and
+ * the process's shared deployments poll is created on first use (`deploymentWatch.ts`).
+ *
+ * `pulumi import` cannot bring an existing app under a dynamic resource (the engine gives Read no
+ * provider, pulumi/pulumi#16175, #3550): the `adopt` input does it instead, in `create`.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { MarathonClient, MarathonError, type MarathonAppInfo } from "./client";
@@ -34,6 +38,11 @@ export type MarathonAppInputs = Omit<AppDefinition, "id"> &
     appId: string;
     /** Marks the app as this resource's (label `pulumi.owner`), so an interrupted create is adopted. */
     owner?: string;
+    /**
+     * When create finds an app with this id already in Marathon, take it over (update it to this
+     * definition) instead of failing. Not a Marathon field: never sent, and changing it alone is no diff.
+     */
+    adopt?: boolean;
   };
 
 export type MarathonAppOutputs = MarathonAppInputs & {
@@ -95,20 +104,22 @@ export class MarathonAppProvider implements pulumi.dynamic.ResourceProvider<
   async create(inputs: MarathonAppInputs): Promise<pulumi.dynamic.CreateResult<MarathonAppOutputs>> {
     const client = this.clientFor(inputs);
     const definition = definitionOf(inputs);
-    let deploymentId: string;
+    let started: TakeOver;
     try {
-      deploymentId = (await client.createApp(requestBody(inputs))).deploymentId;
+      started = { deploymentId: (await client.createApp(requestBody(inputs))).deploymentId, adopted: false };
     } catch (e) {
       if (!(e instanceof MarathonError && e.isAlreadyExists)) throw e;
-      deploymentId = await this.adoptOwnApp(client, inputs, e);
+      started = await this.takeOver(client, inputs, e);
     }
     let app: MarathonAppInfo;
     try {
-      app = await client.waitForDeployment(definition.id, deploymentId);
+      app = await client.waitForDeployment(definition.id, started.deploymentId);
     } catch (e) {
-      throw await this.removeAfterFailedCreate(inputs, deploymentId, e);
+      throw started.adopted
+        ? keptAfterFailedAdoption(inputs, started.deploymentId, e)
+        : await this.removeAfterFailedCreate(inputs, started.deploymentId, e);
     }
-    return { id: definition.id, outs: outputsOf(definition, inputs, app, deploymentId) };
+    return { id: definition.id, outs: outputsOf(definition, inputs, app, started.deploymentId) };
   }
 
   async read(id: string, props?: MarathonAppOutputs): Promise<pulumi.dynamic.ReadResult<MarathonAppOutputs>> {
@@ -165,27 +176,44 @@ export class MarathonAppProvider implements pulumi.dynamic.ResourceProvider<
 
   /**
    * An app with this id exists. If it carries this resource's owner label, a previous create was
-   * interrupted after Marathon accepted it: take it over with the wanted definition. Otherwise it is
-   * someone else's app, and the error says how to adopt it.
+   * interrupted after Marathon accepted it; with `adopt`, it is an app the user hands over. Either way
+   * bring it to this definition: a scale when only `instances` differs, else a full update. Otherwise
+   * it is someone else's app, and the error says how to adopt it.
    */
-  private async adoptOwnApp(
+  private async takeOver(
     client: MarathonClient,
     inputs: MarathonAppInputs,
     exists: MarathonError,
-  ): Promise<string> {
+  ): Promise<TakeOver> {
     const appId = canonicalAppId(inputs.appId);
     const live = await client.getApp(appId);
-    const owner = (live?.labels as Record<string, string> | undefined)?.[OWNER_LABEL];
-    if (live === undefined || inputs.owner === undefined || owner !== inputs.owner) {
-      throw new MarathonError(
-        `Marathon already has an app ${appId} that this resource did not create (${exists.info.marathonMessage ?? "409"}). ` +
-          `To manage it with Pulumi, adopt it: give this MarathonApp the resource option { import: "${appId}" } ` +
-          `with a definition matching the live app, run pulumi up, then remove the option. ` +
-          `Or delete the app from Marathon and run pulumi up again.`,
-        exists.info,
-      );
+    if (live === undefined) {
+      // Deleted since the 409: create it after all.
+      return { deploymentId: (await client.createApp(requestBody(inputs))).deploymentId, adopted: false };
     }
-    return (await client.updateApp(appId, requestBody(inputs), inputs.force ?? false)).deploymentId;
+    const owner = (live.labels as Record<string, string> | undefined)?.[OWNER_LABEL];
+    const own = inputs.owner !== undefined && owner === inputs.owner;
+    if (!own && inputs.adopt !== true) throw adoptionAdvice(inputs.appId, exists);
+    const definition = definitionOf(inputs);
+    const changed = changedFields(reconcileWithLive(definition, withoutOwnerLabel(live)), definition);
+    // An interrupted create's own deployment may still hold the app (e.g. a launch that never succeeds):
+    // this resource's own app is updated over it.
+    const force = own || (inputs.force ?? false);
+    // Already as declared: wait for whatever deployment is still running (an interrupted create's).
+    let deploymentId = live.deployments?.[0]?.id ?? "";
+    try {
+      if (changed.length === 1 && changed[0] === "instances") {
+        deploymentId = (await client.scaleApp(appId, definition.instances ?? 1, force)).deploymentId;
+      } else if (changed.length > 0) {
+        deploymentId = (await client.updateApp(appId, requestBody(inputs), force)).deploymentId;
+      }
+    } catch (e) {
+      // Once the app is known to be this resource's, a failure must not leave it behind unknown.
+      throw own
+        ? await this.removeAfterFailedCreate(inputs, deploymentId, e)
+        : keptAfterFailedAdoption(inputs, deploymentId, e);
+    }
+    return { deploymentId, adopted: !own };
   }
 
   /**
@@ -212,15 +240,21 @@ export class MarathonAppProvider implements pulumi.dynamic.ResourceProvider<
       );
     } catch (cleanupError) {
       const why = cleanupError instanceof Error ? cleanupError.message : String(cleanupError);
-      const failed = new MarathonError(
-        `${reason}. Removing the app ${appId} also failed (${why}); it is kept in the stack so the next ` +
+      return keptInStack(
+        inputs,
+        deploymentId,
+        cause,
+        `Removing the app ${appId} also failed (${why}); it is kept in the stack so the next ` +
           `pulumi up updates or removes it.`,
-        errorInfo(cause),
       );
-      const partial = outputsOf(definitionOf(inputs), inputs, undefined, deploymentId);
-      return Object.assign(failed, { id: appId, properties: partial, reasons: [reason] });
     }
   }
+}
+
+/** How a create got its app: the deployment to wait for, and whether the app existed before (adopted). */
+interface TakeOver {
+  deploymentId: string;
+  adopted: boolean;
 }
 
 /** The single provider instance every `MarathonApp` uses. */
@@ -357,7 +391,7 @@ function definitionFailures(news: Partial<MarathonAppInputs>): FieldFailure[] {
   const candidate: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(news)) {
     const isConnection = (CONNECTION_FIELDS as readonly string[]).includes(key);
-    if (!isConnection && key !== "__provider" && key !== "appId" && key !== "owner") candidate[key] = value;
+    if (!isConnection && !["__provider", "appId", "owner"].includes(key)) candidate[key] = value;
   }
   candidate.id = news.appId;
   const result = validateAppDefinition(candidate, { isUnknown: (value) => value === UNKNOWN });
@@ -387,6 +421,48 @@ function withoutUndefined(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/** The 409 on create without `adopt`: how to adopt the app, and why `pulumi import` cannot. */
+function adoptionAdvice(appId: string, exists: MarathonError): MarathonError {
+  const id = canonicalAppId(appId);
+  return new MarathonError(
+    `Marathon already has an app ${id} that this resource did not create ` +
+      `(${exists.info.marathonMessage ?? "409"}). To manage it with Pulumi, adopt it: set adopt: true ` +
+      `on this app, which with this project's stack config is ` +
+      `\`pulumi config set --path 'apps["${appId}"].adopt' true\`, then run \`pulumi up\`: the app is ` +
+      `updated to this definition (a scale if only instances differ). \`pulumi import\` cannot adopt it, ` +
+      `because Pulumi gives a dynamic provider nothing to read an imported resource with ` +
+      `(pulumi/pulumi#16175, #3550). Or delete the app from Marathon and run pulumi up again.`,
+    exists.info,
+  );
+}
+
+/** A create that adopted an existing app and then failed must not remove that app: it is kept. */
+function keptAfterFailedAdoption(inputs: MarathonAppInputs, deploymentId: string, cause: unknown): Error {
+  return keptInStack(
+    inputs,
+    deploymentId,
+    cause,
+    `The app ${canonicalAppId(inputs.appId)} existed before it was adopted, so it was not removed; it is ` +
+      `kept in the stack so the next pulumi up updates it.`,
+  );
+}
+
+/**
+ * A failed create reported as created-but-failed (`id` on the error): the engine keeps the app in the
+ * state, so the next `up` updates it instead of finding it "already exists".
+ */
+function keptInStack(
+  inputs: MarathonAppInputs,
+  deploymentId: string,
+  cause: unknown,
+  outcome: string,
+): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const failed = new MarathonError(`${reason}. ${outcome}`, errorInfo(cause));
+  const partial = outputsOf(definitionOf(inputs), inputs, undefined, deploymentId);
+  return Object.assign(failed, { id: canonicalAppId(inputs.appId), properties: partial, reasons: [reason] });
 }
 
 function errorInfo(cause: unknown) {

@@ -30,6 +30,13 @@ export interface MarathonAppArgs extends MarathonAppDefinitionArgs {
   readonly deploymentTimeoutMs?: pulumi.Input<number>;
   /** Override a deployment that locks the app (`?force=true`) instead of waiting for it. Default false. */
   readonly force?: pulumi.Input<boolean>;
+  /**
+   * Adopt an app that already exists in Marathon with this id: on create, instead of failing, the
+   * provider updates it to this definition (a scale when only `instances` differs) and manages it from
+   * then on. This is the way to bring an existing app under Pulumi: `pulumi import` does not work for
+   * dynamic resources. Never sent to Marathon; changing it alone changes nothing. Default false.
+   */
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export class MarathonApp extends pulumi.dynamic.Resource {

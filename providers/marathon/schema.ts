@@ -135,6 +135,11 @@ export interface AppDefinition {
   maxLaunchDelaySeconds?: number;
   taskKillGracePeriodSeconds?: number;
   killSelection?: "YOUNGEST_FIRST" | "OLDEST_FIRST";
+  /**
+   * Not a Marathon field, and never sent to Marathon (it is not in `APP_DEFINITION_FIELDS`): when the
+   * app already exists in Marathon, the provider takes it over instead of failing. Default false.
+   */
+  adopt?: boolean;
 }
 
 /** A field that is wrong: its path (e.g. `healthChecks[0].protocol`) and what is allowed. */
@@ -153,7 +158,7 @@ export interface ValidationOptions {
   isUnknown?: (value: unknown) => boolean;
 }
 
-/** Every top-level field of `AppDefinition`, in Marathon's documentation order. */
+/** Every Marathon field of `AppDefinition` (all but `adopt`), in Marathon's documentation order. */
 export const APP_DEFINITION_FIELDS = [
   "id",
   "cmd",
@@ -736,6 +741,7 @@ function appDefinitionSchema() {
       maxLaunchDelaySeconds: integerFrom(0).optional(),
       taskKillGracePeriodSeconds: integerFrom(0).optional(),
       killSelection: oneOf(["YOUNGEST_FIRST", "OLDEST_FIRST"]).optional(),
+      adopt: bool().optional(),
     },
     "an object (a Marathon app definition)",
   ).superRefine(
@@ -784,7 +790,7 @@ function failuresOfIssue(issue: z.core.$ZodIssue): PathFailure[] {
       const path = [...issue.path, key];
       const reason =
         issue.path.length === 0
-          ? `is not a Marathon app field this provider manages; allowed: ${APP_DEFINITION_FIELDS.join(", ")}`
+          ? `is not a Marathon app field this provider manages; allowed: ${APP_DEFINITION_FIELDS.join(", ")}, adopt`
           : "is not an allowed key here";
       return { property: formatPath(path), reason, involves: [path] };
     });

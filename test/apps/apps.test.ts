@@ -50,12 +50,17 @@ describe("the dev stack's app", () => {
     expect(typeof app.inputs.__provider).toBe("string");
   });
 
-  it("waits for Marathon to answer on every master", async () => {
+  it("waits for Marathon to answer on every master and for every agent", async () => {
     const resources = await plan();
     const component = resources.find((r) => r.type === "mesos-cluster:marathon:MarathonApps")!;
     const gates = resources.filter((r) => /^mesos-master\d-marathon-ping$/.test(r.name)).map((r) => r.name);
     expect(gates).toHaveLength(3);
     expect(component.dependsOn).toEqual(expect.arrayContaining(gates));
+    const agents = resources
+      .filter((r) => /^mesos-slave\d-mesos-slave-service$/.test(r.name))
+      .map((r) => r.name);
+    expect(agents).toHaveLength(3);
+    expect(component.dependsOn).toEqual(expect.arrayContaining(agents));
   });
 
   it("scaling changes only that app's instances", async () => {

@@ -329,6 +329,36 @@ describe("MarathonClient.waitForDeployment", () => {
     );
   });
 
+  test("concurrent waits on one Marathon share each /v2/deployments poll", async () => {
+    let listed = 0;
+    const stub = stubFetch((call) => {
+      if (call.url.endsWith("/v2/deployments"))
+        return json(200, listed++ < 2 ? [{ id: "d1" }, { id: "d2" }] : []);
+      return json(200, { app: { ...app, id: call.url.includes("/v2/apps/api") ? "/api" : "/web" } });
+    });
+    const options = { endpoints: [A], fetch: stub.fetch, pollIntervalMs: 1 };
+    const [web, api] = await Promise.all([
+      new MarathonClient(options).waitForDeployment("/web", "d1"),
+      new MarathonClient(options).waitForDeployment("/api", "d2"),
+    ]);
+    expect([web.id, api.id]).toEqual(["/web", "/api"]);
+    expect(stub.calls.map((c) => c.url.replace(A, "").split("?")[0]).sort()).toEqual([
+      "/v2/apps/api",
+      "/v2/apps/web",
+      "/v2/deployments",
+      "/v2/deployments",
+      "/v2/deployments",
+    ]);
+  });
+
+  test("a shared poll that Marathon refuses fails every wait with Marathon's answer", async () => {
+    const stub = stubFetch(() => json(401, { message: "Invalid username or password." }));
+    const options = { endpoints: [A], fetch: stub.fetch, pollIntervalMs: 1 };
+    const waits = ["d1", "d2"].map((d) => new MarathonClient(options).waitForDeployment("/web", d));
+    await Promise.all(waits.map((wait) => expect(wait).rejects.toMatchObject({ status: 401 })));
+    expect(stub.calls).toHaveLength(1);
+  });
+
   test("waitForAppGone waits for the deletion deployment and the 404", async () => {
     let listed = 0;
     const { marathon, calls } = client((call) => {

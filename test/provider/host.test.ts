@@ -200,7 +200,7 @@ describe("through the dynamic-provider host", () => {
     expect(read.properties).toMatchObject({ appId: "/rails-app-on-mesos-marathon", instances: 5 });
   });
 
-  test("Create of an app that exists fails with adoption advice", async () => {
+  test("Create of an app that exists fails with the command to adopt it", async () => {
     const error = (await host
       .create(
         dynamicUrn("other"),
@@ -210,9 +210,34 @@ describe("through the dynamic-provider host", () => {
     expect(error).toBeInstanceOf(HostCallError);
     expect(error.code).toBe(2);
     expect(error.details).toContain(
-      'give this MarathonApp the resource option { import: "/rails-app-on-mesos-marathon" }',
+      "`pulumi config set --path 'apps[\"rails-app-on-mesos-marathon\"].adopt' true`, then run `pulumi up`",
     );
     expect(error.initFailed).toBe(false);
+  });
+
+  test("Create with adopt: true takes the existing app over and scales it", async () => {
+    // Let the scale made in the UI above finish, so that the adoption's scale is not locked by it.
+    while ((marathon.getApp("/rails-app-on-mesos-marathon")?.deployments as unknown[]).length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const start = marathon.requests.length;
+    const adopted = await host.create(
+      dynamicUrn("other"),
+      appInputs("rails-app-on-mesos-marathon", {
+        owner: "mesos-cluster/test/other",
+        adopt: true,
+        instances: 2,
+      }),
+    );
+    expect(adopted.id).toBe("/rails-app-on-mesos-marathon");
+    expect(adopted.properties).toMatchObject({ instances: 2, tasksRunning: 2 });
+    const changes = marathon.requests.slice(start).filter((r) => r.method !== "GET");
+    expect(changes.map((r) => [r.method, r.body])).toEqual([
+      ["POST", expect.objectContaining({ instances: 2 })],
+      ["PUT", { instances: 2 }],
+    ]);
+    expect(changes[0].body).not.toHaveProperty("adopt");
+    state = adopted.properties;
   });
 
   test("Delete removes the app; a second Delete of the missing app succeeds", async () => {

@@ -66,6 +66,13 @@ describe("check", () => {
     expect(JSON.stringify(result.failures)).not.toContain("pw@");
   });
 
+  test("adopt must be true or false", async () => {
+    const bad = inputs({ adopt: "yes" as unknown as boolean });
+    expect((await provider.check(bad, bad)).failures).toEqual([
+      { property: "adopt", reason: 'must be true or false, got "yes"' },
+    ]);
+  });
+
   test("does not validate values that are unknown during preview", async () => {
     const preview = inputs({
       appId: UNKNOWN,
@@ -93,6 +100,12 @@ describe("diff", () => {
       changes: false,
     });
     expect(await provider.diff("/web", olds, { ...news, appId: "web" })).toMatchObject({ changes: false });
+  });
+
+  test("a change of adopt alone is no change", async () => {
+    expect(await provider.diff("/web", olds, { ...news, adopt: true })).toMatchObject({ changes: false });
+    const adopted = { ...olds, adopt: true } as MarathonAppOutputs;
+    expect(await provider.diff("/web", adopted, { ...news, adopt: false })).toMatchObject({ changes: false });
   });
 
   test("a new id replaces, deleting the old app first", async () => {
@@ -312,15 +325,80 @@ describe("conflicts and faults", () => {
     expect(marathon.getApp(`/${args.appId}`)).toBeUndefined();
   });
 
-  test("an app with the same id that this resource did not create: a clear error on how to adopt it", async () => {
+  test("an app with the same id that this resource did not create: an error with the command to adopt it", async () => {
     const args = inputs();
     marathon.createApp({ id: args.appId, cmd: "sleep 5" });
-    await expect(provider.create(args)).rejects.toThrow(
+    const start = marathon.requests.length;
+    const error = (await provider.create(args).catch((e: unknown) => e)) as MarathonError;
+    expect(error.message).toContain(
       `Marathon already has an app /${args.appId} that this resource did not create (An app with id ` +
-        `[/${args.appId}] already exists.). To manage it with Pulumi, adopt it: give this MarathonApp the ` +
-        `resource option { import: "/${args.appId}" }`,
+        `[/${args.appId}] already exists.). To manage it with Pulumi, adopt it: set adopt: true on this app, ` +
+        `which with this project's stack config is ` +
+        `\`pulumi config set --path 'apps["${args.appId}"].adopt' true\`, then run \`pulumi up\``,
     );
+    expect(error.message).toContain("`pulumi import` cannot adopt it");
+    expect(requestsSince(start).filter((r) => !r.startsWith("GET"))).toEqual(["POST /v2/apps"]);
     expect(marathon.getApp(args.appId)).toMatchObject({ cmd: "sleep 5" });
+  });
+
+  test("adopt takes over an app created out of band, scaling it when only instances differ", async () => {
+    const args = inputs({ instances: 3, adopt: true });
+    marathon.createApp({ id: args.appId, cmd: args.cmd, uris: args.uris, cpus: 0.1, mem: 64, instances: 1 });
+    await waitUntil(() => (marathon.getApp(args.appId)?.deployments as unknown[]).length === 0);
+    const start = marathon.requests.length;
+    const result = await provider.create(args);
+    const changes = marathon.requests.slice(start).filter((r) => r.method !== "GET");
+    expect(changes.map((r) => [r.method, r.path, r.query, r.body])).toEqual([
+      ["POST", "/v2/apps", "", expect.objectContaining({ id: `/${args.appId}`, instances: 3 })],
+      ["PUT", `/v2/apps/${args.appId}`, "", { instances: 3 }],
+    ]);
+    expect(result.id).toBe(`/${args.appId}`);
+    expect(result.outs).toMatchObject({ appId: `/${args.appId}`, instances: 3, tasksRunning: 3 });
+    expect(result.outs).not.toHaveProperty("adopt");
+    expect(result.outs!.endpoints).toHaveLength(3);
+    expect(marathon.getApp(args.appId)).toMatchObject({ instances: 3, tasksRunning: 3, cmd: args.cmd });
+    expect(await provider.diff(result.id, result.outs!, args)).toMatchObject({ changes: false });
+  });
+
+  test("adopt of an app already as declared changes nothing in Marathon", async () => {
+    const args = inputs({ adopt: true, instances: 2 });
+    marathon.createApp({ id: args.appId, cmd: args.cmd, uris: args.uris, cpus: 0.1, mem: 64, instances: 2 });
+    const start = marathon.requests.length;
+    const result = await provider.create(args);
+    expect(requestsSince(start).filter((r) => !r.startsWith("GET"))).toEqual(["POST /v2/apps"]);
+    expect(result.outs).toMatchObject({ instances: 2, tasksRunning: 2 });
+  });
+
+  test("adopt brings an app with another definition to this one with a full update", async () => {
+    const args = inputs({ adopt: true, env: { RAILS_ENV: "production" } });
+    marathon.createApp({ id: args.appId, cmd: "sleep 5", mem: 32, labels: { team: "ops" } });
+    const start = marathon.requests.length;
+    const result = await provider.create(args);
+    const put = marathon.requests.slice(start).find((r) => r.method === "PUT");
+    expect(put).toMatchObject({ query: "partialUpdate=false" });
+    expect(put?.body).not.toHaveProperty("adopt");
+    expect(marathon.getApp(args.appId)).toMatchObject({
+      cmd: args.cmd,
+      mem: 64,
+      env: { RAILS_ENV: "production" },
+      labels: { "pulumi.owner": args.owner },
+    });
+    expect(result.outs).toMatchObject({ cmd: args.cmd, tasksRunning: 1 });
+  });
+
+  test("an adopted app whose deployment never finishes is kept, not removed", async () => {
+    const args = inputs({ adopt: true, instances: 2, deploymentTimeoutMs: 300 });
+    marathon.createApp({ id: args.appId, cmd: args.cmd, uris: args.uris, cpus: 0.1, mem: 64 });
+    marathon.faults.stuckDeployments = true;
+    const error = (await provider.create(args).catch((e: unknown) => e)) as MarathonError & { id?: string };
+    marathon.faults.stuckDeployments = false;
+    expect(error.message).toMatch(/did not finish within 300 ms/);
+    expect(error.message).toContain(
+      `The app /${args.appId} existed before it was adopted, so it was not removed`,
+    );
+    expect(error.id).toBe(`/${args.appId}`);
+    expect(marathon.getApp(args.appId)).toBeDefined();
+    marathon.deleteApp(args.appId);
   });
 
   test("an app left by an interrupted create of this resource is taken over, not reported as existing", async () => {

@@ -20,6 +20,13 @@ describe("validateAppDefinition accepts", () => {
     });
   });
 
+  test("adopt, the provider's own setting, which is no Marathon field", () => {
+    expect(validateAppDefinition({ ...base, adopt: true })).toEqual({
+      ok: true,
+      value: { ...base, id: "/rails-app-on-mesos-marathon", adopt: true },
+    });
+  });
+
   test("a docker app with health checks, constraints and every documented section", () => {
     const app = {
       id: "/shop/web.v2",
@@ -245,6 +252,7 @@ const invalid: [string, Record<string, unknown>, string, string][] = [
     "instance",
     expect.stringMatching(/^is not a Marathon app field this provider manages; allowed: id, cmd, args, /),
   ],
+  ["adopt not a boolean", { adopt: "true" }, "adopt", 'must be true or false, got "true"'],
   [
     "unknown key in upgradeStrategy",
     { upgradeStrategy: { minimumHealthCapacity: 1, maxSurge: 1 } },
@@ -325,6 +333,7 @@ describe("changedFields", () => {
     expect(changedFields({ ...base, instances: 1 }, { ...base, instances: 3 })).toEqual(["instances"]);
     expect(changedFields({ ...base, env: { A: "1" } }, base)).toEqual(["env"]);
     expect(changedFields(base, { ...base, id: "other" })).toEqual(["id"]);
+    expect(changedFields(base, { ...base, adopt: true })).toEqual([]);
   });
 });
 
