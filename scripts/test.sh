@@ -24,9 +24,24 @@ npm ci --no-audit --no-fund
 npm run build
 npm run lint
 npm run format:check
-npm test
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+npm test -- --json --outputFile="$results/unit.json"
 
 # The Pulumi CLI itself, built from Go modules where it is not installed (cached between runs).
 command -v pulumi >/dev/null 2>&1 || bash scripts/pulumi-from-source.sh
-npm run test:engine
-npm run test:e2e
+npm run test:engine -- --json --outputFile="$results/engine.json"
+npm run test:e2e -- --json --outputFile="$results/e2e.json"
+
+# One closing line for every suite together.
+node -e '
+  const fs = require("fs"), path = require("path");
+  const dir = process.argv[1];
+  let passed = 0, failed = 0;
+  for (const f of fs.readdirSync(dir)) {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+' "$results"

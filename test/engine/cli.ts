@@ -37,12 +37,21 @@ export interface RunOptions {
  */
 function toolchainEnv(): NodeJS.ProcessEnv {
   const envScript = path.join(TOOLS, "env.sh");
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_")));
   if (!fs.existsSync(PULUMI) || !fs.existsSync(envScript)) {
+    // An installed CLI, as users have it: the same offline settings, plugins from its own installation.
+    if (onPath(inherited, "pulumi")) {
+      return {
+        ...inherited,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      };
+    }
     throw new Error(
-      `The Pulumi toolchain is missing (${PULUMI} or ${envScript} not found): run scripts/pulumi-from-source.sh first.`,
+      `The Pulumi toolchain is missing (${PULUMI} or ${envScript} not found, and no pulumi on PATH): ` +
+        `run scripts/pulumi-from-source.sh first.`,
     );
   }
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_")));
   const shell = spawnSync("bash", ["-c", 'set -a; . "$1" >/dev/null; env -0', "bash", envScript], {
     encoding: "utf8",
     env: inherited,
@@ -123,7 +132,11 @@ export class PulumiSandbox {
     const env = { ...this.env, PULUMI_NODEJS_TRANSPILE_ONLY: options.typeCheck ? "false" : "true" };
     const started = Date.now();
     return new Promise((resolve, reject) => {
-      const child = spawn(PULUMI, fullArgs, { cwd: PROJECT_ROOT, env, detached: true });
+      const child = spawn(fs.existsSync(PULUMI) ? PULUMI : "pulumi", fullArgs, {
+        cwd: PROJECT_ROOT,
+        env,
+        detached: true,
+      });
       this.running.add(child);
       let stdout = "";
       let stderr = "";
