@@ -21,6 +21,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderHost } from "../helpers/provider-host";
+import { isSecretWrapper, type Monitor, type RegisterRequest } from "../helpers/pulumi";
 
 type PropertyMap = Record<string, unknown>;
 
@@ -85,20 +86,6 @@ export interface EngineLiteOptions {
   project?: string;
   stack?: string;
 }
-
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getDependenciesList(): string[];
-  getDeletebeforereplace(): boolean;
-}
-type Monitor = { registerResource(req: RegisterRequest, callback: unknown): unknown };
-
-const isSecretWrapper = (v: unknown): v is { value: unknown } =>
-  typeof v === "object" &&
-  v !== null &&
-  (v as PropertyMap)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
 
 /** The value with every secret wrapper replaced by its content. */
 export function unwrapSecrets(value: unknown): unknown {

@@ -28,16 +28,17 @@ export interface MockRecorder {
   ofType(type: string): RecordedResource[];
 }
 
-interface RegisterRequest {
+/** The parts of the SDK's RegisterResourceRequest that the mocks read. */
+export interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
 }
-type Monitor = { registerResource(req: RegisterRequest, callback: unknown): unknown };
+export type Monitor = { registerResource(req: RegisterRequest, callback: unknown): unknown };
 
-const isSecretWrapper = (v: unknown): v is { value: unknown } =>
+export const isSecretWrapper = (v: unknown): v is { value: unknown } =>
   typeof v === "object" &&
   v !== null &&
   (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;

@@ -2,8 +2,6 @@
  * The provider run by the Pulumi SDK's own dynamic-provider host, as under `pulumi up`: serialized into
  * `__provider`, configured with secret stack config, and called over gRPC against the Marathon emulator.
  */
-import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { startEmulator } from "../../providers/marathon/emulator/server";
 import type { MarathonEmulator } from "../../providers/marathon/emulator/types";
 import { MarathonAppProvider, marathonAppProvider } from "../../providers/marathon/provider";
@@ -15,43 +13,13 @@ import {
   startProviderHost,
   type ProviderHost,
 } from "../helpers/provider-host";
+import { startRecordingProxy, type RecordingProxy } from "../helpers/recording-proxy";
 
 const CREDENTIALS = "marathon-admin:Pa55-w0rd-7f3c";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** A loopback proxy in front of the emulator that records the request headers it forwards. */
-async function startRecordingProxy(
-  target: string,
-): Promise<{ url: string; headers: IncomingHttpHeaders[]; close(): Promise<void> }> {
-  const headers: IncomingHttpHeaders[] = [];
-  const server: Server = createServer((req, res) => {
-    headers.push(req.headers);
-    const upstream = request(
-      `${target}${req.url ?? "/"}`,
-      { method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    headers,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 let marathon: MarathonEmulator;
-let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+let proxy: RecordingProxy;
 let host: ProviderHost;
 
 beforeAll(async () => {
