@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import flagNames from "./data/flag-names.json";
 import { validateAppDefinition, type AppDefinition } from "../providers/marathon/schema";
+import { strictMajority } from "./render/layout";
 
 export const CONFIG_NAMESPACE = "mesos-cluster";
 
@@ -311,11 +312,6 @@ export function inNetwork(ip: string, cidr: string): boolean {
   const start = Math.floor(ipToInt(base) / size) * size;
   const value = ipToInt(ip);
   return value >= start && value < start + size;
-}
-
-/** The strict majority of `masters` masters. */
-export function strictMajority(masters: number): number {
-  return Math.floor(masters / 2) + 1;
 }
 
 /** The last release line `version` names in a per-version flag list (`1.11` → `1.11.0`). */

@@ -1,6 +1,11 @@
 /** Checks of a cluster layout that components make before registering anything. */
 import type { MasterNode, SlaveNode } from "../config";
 
+/** The strict majority of `masters` masters. */
+export function strictMajority(masters: number): number {
+  return Math.floor(masters / 2) + 1;
+}
+
 /** Problems with a ZooKeeper ensemble's members, as messages naming the member. */
 export function ensembleProblems(members: readonly MasterNode[]): string[] {
   const problems: string[] = [];
@@ -33,7 +38,7 @@ export function clusterProblems(
     problems.push(`host names must be unique; repeated: ${[...new Set(duplicate)].join(", ")}`);
   const missing = names.filter((n) => !connectionNames.includes(n));
   if (missing.length > 0) problems.push(`connections has no entry for host(s) ${missing.join(", ")}`);
-  const majority = Math.floor(masters.length / 2) + 1;
+  const majority = strictMajority(masters.length);
   if (!Number.isInteger(quorum) || quorum < majority || quorum > masters.length) {
     problems.push(
       `quorum must be from ${majority} to ${masters.length} for ${masters.length} masters, got ${quorum}`,

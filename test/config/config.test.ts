@@ -1,4 +1,5 @@
-import { ConfigError, inNetwork, parseClusterConfig, strictMajority } from "../../infra/config";
+import { ConfigError, inNetwork, parseClusterConfig } from "../../infra/config";
+import { strictMajority } from "../../infra/render/layout";
 import { readProjectDefaults, readStackConfig } from "../helpers/stack-config";
 
 const dev = readStackConfig("dev");
