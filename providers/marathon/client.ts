@@ -382,7 +382,9 @@ export class MarathonClient {
           this.preferred = index;
           return outcome.answer;
         }
-        failures.set(displayUrl(this.endpoints[index]), outcome.retryable);
+        const url = displayUrl(this.endpoints[index]);
+        // An attempt the deadline cut short says nothing new about the endpoint: keep the earlier cause.
+        if (!(outcome.cutByDeadline && failures.has(url))) failures.set(url, outcome.retryable);
       }
       const backoff = Math.min(this.maxRetryDelayMs, this.initialRetryDelayMs * 2 ** round);
       const delay = backoff / 2 + Math.random() * (backoff / 2);
@@ -404,7 +406,7 @@ export class MarathonClient {
     path: string,
     spec: RequestSpec,
     deadline: number,
-  ): Promise<{ answer: Answer } | { retryable: string }> {
+  ): Promise<{ answer: Answer } | { retryable: string; cutByDeadline?: boolean }> {
     const query = spec.query && spec.query.length > 0 ? `?${new URLSearchParams(spec.query).toString()}` : "";
     const headers: Record<string, string> = { Accept: "application/json" };
     if (spec.body !== undefined) headers["Content-Type"] = "application/json";
@@ -426,7 +428,8 @@ export class MarathonClient {
       deploymentIdHeader = response.headers.get("Marathon-Deployment-Id");
       text = await response.text();
     } catch (e) {
-      return { retryable: abort.signal.aborted ? `no answer within ${timeout} ms` : connectionFailure(e) };
+      if (!abort.signal.aborted) return { retryable: connectionFailure(e) };
+      return { retryable: `no answer within ${timeout} ms`, cutByDeadline: timeout < this.requestTimeoutMs };
     } finally {
       clearTimeout(timer);
     }

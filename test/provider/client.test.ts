@@ -245,6 +245,23 @@ describe("MarathonClient transport", () => {
     expect(calls.length).toBeGreaterThan(2);
   });
 
+  test("an attempt the deadline cuts short does not hide the endpoint's real failure", async () => {
+    // 502 first; then a hang, which only the deadline (not the 10 s request timeout) ends.
+    let attempts = 0;
+    const { marathon } = client(
+      (_call, signal) => {
+        if (attempts++ === 0) return new Response("", { status: 502 });
+        return new Promise<Response>((_resolve, reject) => {
+          signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+        });
+      },
+      { operationTimeoutMs: 100, requestTimeoutMs: 10_000 },
+    );
+    const error = (await marathon.getApp("/web").catch((e: unknown) => e)) as MarathonError;
+    expect(error.message).toMatch(new RegExp(`: ${A}: 502$`));
+    expect(attempts).toBe(2);
+  });
+
   test("a response slower than the request timeout is abandoned and retried", async () => {
     let attempts = 0;
     const { marathon, calls } = client(
