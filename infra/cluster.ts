@@ -1,7 +1,7 @@
 /**
- * MesosCluster: the seed's highly available cluster. Order: packages on every host, then ZooKeeper on all
- * masters, then (once the ensemble has a quorum) mesos-master and, after an election, Marathon; agents
- * start once the ensemble is ready.
+ * MesosCluster: the seed's highly available cluster. Order: packages on the masters, then ZooKeeper on
+ * all of them, then (once the ensemble has a quorum) mesos-master and, after an election, Marathon; each
+ * agent is installed and started in one step once the ensemble is ready.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
@@ -61,7 +61,7 @@ export interface MesosClusterArgs {
   readonly sudo?: boolean;
 }
 
-/** Composes HostPackages, ZooKeeperEnsemble, MesosMaster and MesosSlave into one cluster. */
+/** Composes HostPackages (on the masters), ZooKeeperEnsemble, MesosMaster and MesosSlave into one cluster. */
 export class MesosCluster extends pulumi.ComponentResource {
   /** The Mesos web UI (any master redirects to the leader). */
   public readonly mesosUrl: pulumi.Output<string>;
@@ -84,14 +84,13 @@ export class MesosCluster extends pulumi.ComponentResource {
     const sudo = args.sudo ?? true;
     const p = args.packages;
     const aptSource = p.manageSource ? { line: p.source, key: p.key, keyserver: p.keyserver } : undefined;
-    const packagesOf = (host: MasterNode | SlaveNode, role: ClusterHost["role"]) =>
+    const packagesOf = (host: MasterNode) =>
       new HostPackages(
         `${name}-${host.name}-packages`,
-        { connection: args.connections[host.name], packages: rolePackages(role, p), aptSource, sudo },
+        { connection: args.connections[host.name], packages: rolePackages("master", p), aptSource, sudo },
         { parent: this },
       );
-    const masterPackages = new Map(args.masters.map((m) => [m.name, packagesOf(m, "master")]));
-    const slavePackages = new Map(slaves.map((s) => [s.name, packagesOf(s, "slave")]));
+    const masterPackages = new Map(args.masters.map((m) => [m.name, packagesOf(m)]));
 
     const ensemble = new ZooKeeperEnsemble(
       `${name}-zookeeper`,
@@ -142,7 +141,8 @@ export class MesosCluster extends pulumi.ComponentResource {
             mesosZkUrl,
             mesos: args.mesos,
             initSystem: args.initSystem,
-            installed: slavePackages.get(node.name)?.ready,
+            packages: rolePackages("slave", p),
+            aptSource,
             zooKeeperReady: ensemble.ready,
             sudo,
           },

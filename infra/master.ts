@@ -1,16 +1,17 @@
 /**
- * MesosMaster: one master host's mesos-master and Marathon. mesos-slave is kept off the host; the
- * service starts after the ZooKeeper ensemble is ready, Marathon after this master sees an elected leader.
+ * MesosMaster: one master host's mesos-master and Marathon, a step each (config files, then the service)
+ * with a readiness gate after it. mesos-slave is kept off the host; mesos-master is configured once the
+ * ZooKeeper ensemble is ready, Marathon once this master sees an elected leader.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import type { InitSystem, MarathonSettings, MasterNode, MesosSettings } from "./config";
-import { writeFileStep } from "./render/files";
+import { fileSetPart } from "./render/files";
 import { marathonFiles } from "./render/marathon";
 import { masterFiles, mesosZkFile } from "./render/mesos";
 import { marathonPingStep, mesosMasterElectedStep } from "./render/readiness";
-import { serviceDisabledStep, serviceRunningStep } from "./render/services";
-import { configDigest, type ConfigFile, type HostStep } from "./render/shell";
+import { serviceDisabledPart, serviceRunningPart } from "./render/services";
+import { configDigest, hostStep, type HostStep } from "./render/shell";
 
 export const MESOS_MASTER_TYPE = "mesos-cluster:mesos:MesosMaster";
 
@@ -33,9 +34,9 @@ export interface MesosMasterArgs {
   readonly initSystem: InitSystem;
   /** Seconds to wait for an elected master and for Marathon's /ping. */
   readonly readinessTimeoutSeconds: number;
-  /** Steps that must finish before any file is written (the host's packages). @default - none */
+  /** Steps that must finish before anything is configured (the host's packages). @default - none */
   readonly installed?: pulumi.Resource[];
-  /** Steps that must finish before mesos-master starts (the ZooKeeper ensemble's gates). @default - none */
+  /** Steps that must finish before mesos-master is configured (the ZooKeeper ensemble's gates). @default - none */
   readonly zooKeeperReady?: pulumi.Resource[];
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;
@@ -56,15 +57,12 @@ export class MesosMaster extends pulumi.ComponentResource {
     super(MESOS_MASTER_TYPE, name, {}, opts);
     const { node, connection } = args;
     const options = { sudo: args.sudo ?? true, initSystem: args.initSystem };
-    const installed = args.installed ?? [];
     const step = (id: string, hostStep: HostStep, dependsOn: pulumi.Resource[], triggers?: string[]) =>
       new remote.Command(
         `${name}-${id}`,
         { connection, triggers, ...hostStep },
         { parent: this, dependsOn, deleteBeforeReplace: true },
       );
-    const writeAll = (files: ConfigFile[]) =>
-      files.map((f) => step(f.id, writeFileStep(f, options), installed));
 
     const mesosConfig = [
       mesosZkFile(args.mesosZkUrl),
@@ -76,16 +74,22 @@ export class MesosMaster extends pulumi.ComponentResource {
       }),
     ];
     const mesosDigest = configDigest(mesosConfig);
-    const agentOff = step("mesos-slave-disabled", serviceDisabledStep("mesos-slave", options), installed);
-    const mesosService = step(
-      "mesos-master-service",
-      serviceRunningStep("mesos-master", mesosDigest, options),
-      [...writeAll(mesosConfig), agentOff, ...(args.zooKeeperReady ?? [])],
+    const mesosMaster = step(
+      "mesos-master",
+      hostStep(
+        [
+          fileSetPart("mesos-master", mesosConfig),
+          serviceDisabledPart("mesos-slave", options),
+          serviceRunningPart("mesos-master", mesosDigest, options),
+        ],
+        options,
+      ),
+      [...(args.installed ?? []), ...(args.zooKeeperReady ?? [])],
     );
     this.elected = step(
       "mesos-master-elected",
       mesosMasterElectedStep(node.ip, args.mesos.masterPort, args.readinessTimeoutSeconds),
-      [mesosService],
+      [mesosMaster],
       [mesosDigest],
     );
 
@@ -98,15 +102,18 @@ export class MesosMaster extends pulumi.ComponentResource {
       flags: args.marathon.flags,
     });
     const marathonDigest = configDigest(marathonConfig);
-    const marathonService = step(
-      "marathon-service",
-      serviceRunningStep("marathon", marathonDigest, options),
-      [...writeAll(marathonConfig), this.elected],
+    const marathon = step(
+      "marathon",
+      hostStep(
+        [fileSetPart("marathon", marathonConfig), serviceRunningPart("marathon", marathonDigest, options)],
+        options,
+      ),
+      [this.elected],
     );
     this.marathonReady = step(
       "marathon-ping",
       marathonPingStep(node.ip, args.marathon.httpPort, args.readinessTimeoutSeconds),
-      [marathonService],
+      [marathon],
       [marathonDigest],
     );
 

@@ -1,7 +1,8 @@
 /** HostPackages: the apt source and one apt transaction on one host, before anything is configured there. */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
-import { aptSourceStep, installStep, packageSpec, type AptSource, type PackagePin } from "./render/packages";
+import { packageParts, packageSpec, type AptSource, type PackagePin } from "./render/packages";
+import { hostStep } from "./render/shell";
 
 export const HOST_PACKAGES_TYPE = "mesos-cluster:host:HostPackages";
 
@@ -10,7 +11,7 @@ export interface HostPackagesArgs {
   readonly connection: pulumi.Input<types.input.remote.ConnectionArgs>;
   /**
    * Packages to install in one transaction (`name=version` when pinned). Plain, not an Input: it decides
-   * which steps exist. @default - none: no install step
+   * what the step does. @default - none
    */
   readonly packages: readonly PackagePin[];
   /** The apt source to add (and whose key to import) first. @default - apt sources are left alone */
@@ -23,31 +24,25 @@ export interface HostPackagesArgs {
 export class HostPackages extends pulumi.ComponentResource {
   /** The package specs this host gets, as passed to apt-get. */
   public readonly packages: pulumi.Output<string[]>;
-  /** The last package step; empty when there is nothing to do. */
+  /** The packages step; empty when there is nothing to do. */
   public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: HostPackagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super(HOST_PACKAGES_TYPE, name, {}, opts);
-    const script = { sudo: args.sudo ?? true };
 
-    const source = args.aptSource
-      ? new remote.Command(
-          `${name}-apt-source`,
-          { connection: args.connection, ...aptSourceStep(args.aptSource, script) },
-          { parent: this, deleteBeforeReplace: true },
-        )
-      : undefined;
-    const install =
-      args.packages.length > 0
-        ? new remote.Command(
-            `${name}-install`,
-            { connection: args.connection, ...installStep(args.packages, script) },
-            { parent: this, deleteBeforeReplace: true, dependsOn: source ? [source] : [] },
-          )
-        : undefined;
+    const parts = packageParts(args.packages, args.aptSource);
+    this.ready =
+      parts.length > 0
+        ? [
+            new remote.Command(
+              `${name}-install`,
+              { connection: args.connection, ...hostStep(parts, { sudo: args.sudo ?? true }) },
+              { parent: this, deleteBeforeReplace: true },
+            ),
+          ]
+        : [];
 
     this.packages = pulumi.output(args.packages.map(packageSpec));
-    this.ready = install ? [install] : source ? [source] : [];
     this.registerOutputs({ packages: this.packages });
   }
 }

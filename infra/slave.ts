@@ -1,11 +1,16 @@
-/** MesosSlave: one agent host's mesos-slave; mesos-master and ZooKeeper are kept off the host. */
+/**
+ * MesosSlave: one agent host's mesos-slave, in one step once the ZooKeeper ensemble is ready: packages,
+ * config files, mesos-master and ZooKeeper kept off the host, then the service. One step per agent keeps
+ * large clusters light: a plan registers two resources per agent.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import type { InitSystem, MesosSettings, SlaveNode } from "./config";
-import { writeFileStep } from "./render/files";
+import { fileSetPart } from "./render/files";
 import { agentFiles, mesosZkFile } from "./render/mesos";
-import { serviceDisabledStep, serviceRunningStep } from "./render/services";
-import { configDigest, type HostStep } from "./render/shell";
+import { packageParts, type AptSource, type PackagePin } from "./render/packages";
+import { serviceDisabledPart, serviceRunningPart } from "./render/services";
+import { configDigest, hostStep } from "./render/shell";
 import { ZOOKEEPER_SERVICE } from "./zookeeper";
 
 export const MESOS_SLAVE_TYPE = "mesos-cluster:mesos:MesosSlave";
@@ -21,9 +26,11 @@ export interface MesosSlaveArgs {
   readonly mesos: Pick<MesosSettings, "agentPort" | "agentFlags" | "attributes" | "resources">;
   /** How services are enabled, started and disabled on the host. */
   readonly initSystem: InitSystem;
-  /** Steps that must finish before any file is written (the host's packages). @default - none */
-  readonly installed?: pulumi.Resource[];
-  /** Steps that must finish before mesos-slave starts (the ZooKeeper ensemble's gates). @default - none */
+  /** Packages to install in one transaction (`name=version` when pinned). @default - none */
+  readonly packages?: readonly PackagePin[];
+  /** The apt source to add (and whose key to import) first. @default - apt sources are left alone */
+  readonly aptSource?: AptSource;
+  /** Steps that must finish before mesos-slave is set up (the ZooKeeper ensemble's gates). @default - none */
   readonly zooKeeperReady?: pulumi.Resource[];
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;
@@ -33,42 +40,44 @@ export interface MesosSlaveArgs {
 export class MesosSlave extends pulumi.ComponentResource {
   /** `http://<ip>:5051`. */
   public readonly agentUrl: pulumi.Output<string>;
-  /** The step that (re)starts mesos-slave. */
+  /** The step that installs, configures and (re)starts mesos-slave. */
   public readonly service: pulumi.Resource;
 
   constructor(name: string, args: MesosSlaveArgs, opts?: pulumi.ComponentResourceOptions) {
     super(MESOS_SLAVE_TYPE, name, {}, opts);
-    const { node, connection } = args;
     const options = { sudo: args.sudo ?? true, initSystem: args.initSystem };
-    const installed = args.installed ?? [];
-    const step = (id: string, hostStep: HostStep, dependsOn: pulumi.Resource[]) =>
-      new remote.Command(
-        `${name}-${id}`,
-        { connection, ...hostStep },
-        { parent: this, dependsOn, deleteBeforeReplace: true },
-      );
-
     const config = [
       mesosZkFile(args.mesosZkUrl),
       ...agentFiles({
-        ip: node.ip,
+        ip: args.node.ip,
         port: args.mesos.agentPort,
         flags: args.mesos.agentFlags,
         attributes: args.mesos.attributes,
         resources: args.mesos.resources,
       }),
     ];
-    const written = config.map((f) => step(f.id, writeFileStep(f, options), installed));
-    const disabled = ["mesos-master", ZOOKEEPER_SERVICE].map((svc) =>
-      step(`${svc}-disabled`, serviceDisabledStep(svc, options), installed),
-    );
-    this.service = step(
-      "mesos-slave-service",
-      serviceRunningStep("mesos-slave", configDigest(config), options),
-      [...written, ...disabled, ...(args.zooKeeperReady ?? [])],
+    this.service = new remote.Command(
+      `${name}-mesos-slave`,
+      {
+        connection: args.connection,
+        ...hostStep(
+          [
+            ...packageParts(args.packages ?? [], args.aptSource),
+            fileSetPart("mesos-slave", config),
+            ...["mesos-master", ZOOKEEPER_SERVICE].map((svc) => serviceDisabledPart(svc, options)),
+            serviceRunningPart("mesos-slave", configDigest(config), options),
+          ],
+          options,
+        ),
+      },
+      {
+        parent: this,
+        dependsOn: args.zooKeeperReady ?? [],
+        deleteBeforeReplace: true,
+      },
     );
 
-    this.agentUrl = pulumi.output(`http://${node.ip}:${args.mesos.agentPort}`);
+    this.agentUrl = pulumi.output(`http://${args.node.ip}:${args.mesos.agentPort}`);
     this.registerOutputs({ agentUrl: this.agentUrl });
   }
 }

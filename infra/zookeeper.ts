@@ -2,11 +2,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import type { InitSystem, MasterNode, ZooKeeperSettings } from "./config";
-import { linkStep, writeFileStep } from "./render/files";
+import { fileSetPart } from "./render/files";
 import { ensembleProblems } from "./render/layout";
 import { zooKeeperReadyStep } from "./render/readiness";
-import { serviceRunningStep } from "./render/services";
-import { configDigest, type HostStep } from "./render/shell";
+import { serviceRunningPart } from "./render/services";
+import { configDigest, hostStep } from "./render/shell";
 import { connectString, MYID_PATH, myidFile, zooCfgFile } from "./render/zookeeper";
 
 export const ZOOKEEPER_ENSEMBLE_TYPE = "mesos-cluster:zookeeper:ZooKeeperEnsemble";
@@ -40,7 +40,10 @@ export interface ZooKeeperEnsembleArgs {
   readonly sudo?: boolean;
 }
 
-/** Writes myid and zoo.cfg on each member, (re)starts ZooKeeper when they change, and waits for a quorum. */
+/**
+ * One step per member writes myid and zoo.cfg and (re)starts ZooKeeper when they change; a gate per member
+ * waits for a quorum.
+ */
 export class ZooKeeperEnsemble extends pulumi.ComponentResource {
   /** `10.10.20.11:2181,10.10.20.12:2181,…`. */
   public readonly connectString: pulumi.Output<string>;
@@ -59,22 +62,23 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
 
     this.ready = args.members.map(({ node, connection, after }) => {
       const prefix = `${name}-${node.name}`;
-      const step = (id: string, hostStep: HostStep, dependsOn: pulumi.Resource[] = after ?? []) =>
-        new remote.Command(
-          `${prefix}-${id}`,
-          { connection, ...hostStep },
-          { parent: this, dependsOn, deleteBeforeReplace: true },
-        );
-
       const files = [myidFile(node), zooCfg];
-      const written = files.map((f) => step(f.id, writeFileStep(f, options)));
-      // ZooKeeper reads its id from dataDir/myid: link it to the file in /etc/zookeeper/conf, as the package does.
-      written.push(step("datadir-myid", linkStep(`${zk.dataDir}/myid`, MYID_PATH, options, "zookeeper")));
       const digest = configDigest(files);
-      const service = step(
-        "zookeeper-service",
-        serviceRunningStep(ZOOKEEPER_SERVICE, digest, options),
-        written,
+      // ZooKeeper reads its id from dataDir/myid: link it to the file in /etc/zookeeper/conf, as the package does.
+      const myidLink = { link: `${zk.dataDir}/myid`, target: MYID_PATH, dirOwner: "zookeeper" };
+      const service = new remote.Command(
+        `${prefix}-zookeeper`,
+        {
+          connection,
+          ...hostStep(
+            [
+              fileSetPart(ZOOKEEPER_SERVICE, files, [myidLink]),
+              serviceRunningPart(ZOOKEEPER_SERVICE, digest, options),
+            ],
+            options,
+          ),
+        },
+        { parent: this, dependsOn: after ?? [], deleteBeforeReplace: true },
       );
       return new remote.Command(
         `${prefix}-zookeeper-ready`,

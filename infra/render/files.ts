@@ -1,29 +1,39 @@
-/** Steps that write one config file or link; the content travels on stdin, never in the command line. */
-import { hostScript, shellQuote, type ConfigFile, type HostStep, type ScriptOptions } from "./shell";
+/** The part of a step that writes a set of config files and links; contents travel on stdin, never in the command line. */
+import { shellQuote, takeStdin, type ConfigFile, type ScriptPart } from "./shell";
 
-/** Write `file.content` to `file.path` when it differs; delete restores what was there before. */
-export function writeFileStep(file: ConfigFile, options: ScriptOptions): HostStep {
-  const path = shellQuote(file.path);
-  return {
-    create: hostScript(`write_file ${path}`, options),
-    delete: hostScript(`remove_file ${path}`, options),
-    stdin: file.content,
-    logging: "stdoutAndStderr",
-  };
+/** A symlink a step keeps pointing at `target`. */
+export interface ConfigLink {
+  readonly link: string;
+  readonly target: string;
+  /** Owner of the link's directory when that user exists, so a daemon can write next to the link. */
+  readonly dirOwner?: string;
+}
+
+function linkBody({ link, target, dirOwner }: ConfigLink): string {
+  const body = `link_file ${shellQuote(link)} ${shellQuote(target)}`;
+  if (dirOwner === undefined) return body;
+  const owner = shellQuote(dirOwner);
+  return `${body}\nif id -u ${owner} >/dev/null 2>&1; then chown ${owner}: "$(dirname ${shellQuote(link)})"; fi`;
 }
 
 /**
- * Point the symlink `link` at `target`, creating `link`'s directory (owned by `dirOwner` when that user
- * exists, so a daemon can write next to the link); delete restores what was there.
+ * Write each file whose content differs and point each link at its target. The set is recorded under
+ * `name` (unique per host): a file or link an earlier run wrote and this set no longer holds is put back
+ * as it was, and delete puts back every one of them.
  */
-export function linkStep(link: string, target: string, options: ScriptOptions, dirOwner?: string): HostStep {
-  const chown =
-    dirOwner === undefined
-      ? ""
-      : `\nif id -u ${shellQuote(dirOwner)} >/dev/null 2>&1; then chown ${shellQuote(dirOwner)}: "$(dirname ${shellQuote(link)})"; fi`;
+export function fileSetPart(
+  name: string,
+  files: readonly ConfigFile[],
+  links: readonly ConfigLink[] = [],
+): ScriptPart {
+  const paths = [...files.map((f) => f.path), ...links.map((l) => l.link)].map(shellQuote).join(" ");
   return {
-    create: hostScript(`link_file ${shellQuote(link)} ${shellQuote(target)}${chown}`, options),
-    delete: hostScript(`remove_file ${shellQuote(link)}`, options),
-    logging: "stdoutAndStderr",
+    create: [
+      `keep_set ${shellQuote(name)} ${paths}`,
+      ...files.map((f) => `${takeStdin(f.content)} | write_file ${shellQuote(f.path)}`),
+      ...links.map(linkBody),
+    ].join("\n"),
+    delete: `drop_set ${shellQuote(name)} ${paths}`,
+    stdin: files.map((f) => f.content).join(""),
   };
 }

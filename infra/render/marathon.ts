@@ -42,7 +42,6 @@ function envValue(value: string): string {
 
 function confDirFiles(input: MarathonFilesInput): ConfigFile[] {
   const file = (name: string, value: string): ConfigFile => ({
-    id: `marathon-${name}`,
     path: `${MARATHON_CONF_DIR}/${name}`,
     content: `${value}\n`,
   });
@@ -52,12 +51,11 @@ function confDirFiles(input: MarathonFilesInput): ConfigFile[] {
     file("zk", input.zkUrl),
     ...(input.httpPort === DEFAULT_MARATHON_PORT ? [] : [file("http_port", String(input.httpPort))]),
     ...Object.entries(input.flags).map(([name, value]) => ({
-      id: `marathon-flag-${name}`,
       path: `${MARATHON_CONF_DIR}/${marathonFlagFileName(name, value)}`,
       content: typeof value === "string" ? `${value}\n` : "",
     })),
     // The pre-1.5 wrapper sources this file; only exported variables reach the JVM.
-    { id: "marathon-defaults", path: MARATHON_DEFAULTS_PATH, content: `export LIBPROCESS_IP=${input.ip}\n` },
+    { path: MARATHON_DEFAULTS_PATH, content: `export LIBPROCESS_IP=${input.ip}\n` },
   ];
 }
 
@@ -71,7 +69,6 @@ function envFile(input: MarathonFilesInput): ConfigFile {
     ["LIBPROCESS_IP", input.ip],
   ];
   return {
-    id: "marathon-defaults",
     path: MARATHON_DEFAULTS_PATH,
     content: variables.map(([k, v]) => `${k}=${envValue(v)}\n`).join(""),
   };

@@ -13,7 +13,7 @@ export const DEFAULT_AGENT_PORT = 5051;
 
 /** `/etc/mesos/zk`: where both daemons find ZooKeeper (`zk://…/mesos`). */
 export function mesosZkFile(mesosZkUrl: string): ConfigFile {
-  return { id: "mesos-zk", path: MESOS_ZK_PATH, content: `${mesosZkUrl}\n` };
+  return { path: MESOS_ZK_PATH, content: `${mesosZkUrl}\n` };
 }
 
 /** The file name a Mesos flag is written to. */
@@ -23,16 +23,15 @@ export function mesosFlagFileName(name: string, value: FlagValue): string {
   return name;
 }
 
-function flagFiles(dir: string, idPrefix: string, flags: Record<string, FlagValue>): ConfigFile[] {
+function flagFiles(dir: string, flags: Record<string, FlagValue>): ConfigFile[] {
   return Object.entries(flags).map(([name, value]) => ({
-    id: `${idPrefix}-flag-${name}`,
     path: `${dir}/${mesosFlagFileName(name, value)}`,
     content: typeof value === "string" ? `${value}\n` : "",
   }));
 }
 
-function valueFile(dir: string, idPrefix: string, name: string, value: string | number): ConfigFile {
-  return { id: `${idPrefix}-${name}`, path: `${dir}/${name}`, content: `${value}\n` };
+function valueFile(dir: string, name: string, value: string | number): ConfigFile {
+  return { path: `${dir}/${name}`, content: `${value}\n` };
 }
 
 export interface MasterFilesInput {
@@ -45,13 +44,12 @@ export interface MasterFilesInput {
 
 /** `/etc/mesos-master/{ip,hostname,quorum}`, `port` when not 5050, then one file per extra flag. */
 export function masterFiles(input: MasterFilesInput): ConfigFile[] {
-  const id = "mesos-master";
   return [
-    valueFile(MASTER_DIR, id, "ip", input.ip),
-    valueFile(MASTER_DIR, id, "hostname", input.ip),
-    valueFile(MASTER_DIR, id, "quorum", input.quorum),
-    ...(input.port === DEFAULT_MASTER_PORT ? [] : [valueFile(MASTER_DIR, id, "port", input.port)]),
-    ...flagFiles(MASTER_DIR, id, input.flags),
+    valueFile(MASTER_DIR, "ip", input.ip),
+    valueFile(MASTER_DIR, "hostname", input.ip),
+    valueFile(MASTER_DIR, "quorum", input.quorum),
+    ...(input.port === DEFAULT_MASTER_PORT ? [] : [valueFile(MASTER_DIR, "port", input.port)]),
+    ...flagFiles(MASTER_DIR, input.flags),
   ];
 }
 
@@ -68,19 +66,17 @@ export interface AgentFilesInput {
  * the package's wrapper into `--attributes` / `--resources`), then one file per extra flag.
  */
 export function agentFiles(input: AgentFilesInput): ConfigFile[] {
-  const id = "mesos-slave";
   const keyed = (kind: "attribute" | "resource", entries: Record<string, string>) =>
     Object.entries(entries).map(([key, value]) => ({
-      id: `${id}-${kind}-${key}`,
       path: `${AGENT_DIR}/${kind}s/${key}`,
       content: `${value}\n`,
     }));
   return [
-    valueFile(AGENT_DIR, id, "ip", input.ip),
-    valueFile(AGENT_DIR, id, "hostname", input.ip),
-    ...(input.port === DEFAULT_AGENT_PORT ? [] : [valueFile(AGENT_DIR, id, "port", input.port)]),
+    valueFile(AGENT_DIR, "ip", input.ip),
+    valueFile(AGENT_DIR, "hostname", input.ip),
+    ...(input.port === DEFAULT_AGENT_PORT ? [] : [valueFile(AGENT_DIR, "port", input.port)]),
     ...keyed("attribute", input.attributes),
     ...keyed("resource", input.resources),
-    ...flagFiles(AGENT_DIR, id, input.flags),
+    ...flagFiles(AGENT_DIR, input.flags),
   ];
 }

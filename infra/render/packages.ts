@@ -1,6 +1,6 @@
-/** The apt source and package install steps, bounded with `timeout` so a dead mirror fails the step. */
+/** The apt source and package install parts of a host's packages step, bounded with `timeout` so a dead mirror fails the step. */
 import type { PackageSettings } from "../config";
-import { hostScript, shellQuote, type HostStep, type ScriptOptions } from "./shell";
+import { shellQuote, takeStdin, type ScriptPart } from "./shell";
 
 export const APT_SOURCE_LIST = "/etc/apt/sources.list.d/mesosphere.list";
 
@@ -27,7 +27,8 @@ export interface PackagePin {
  * Write the source line (stdin) to {@link APT_SOURCE_LIST}, import the key only when apt lacks it, and run
  * `apt-get update` only when the source changed. Delete removes the list and the key it imported.
  */
-export function aptSourceStep(source: AptSource, options: ScriptOptions): HostStep {
+export function aptSourcePart(source: AptSource): ScriptPart {
+  const line = `${source.line}\n`;
   const key = shellQuote(source.key);
   const keyMarker = `"$STATE/apt-key-imported"`;
   // `apt-key list` prints fingerprints in groups of four on newer apt: drop spaces before matching the id.
@@ -38,7 +39,7 @@ else
   mkdir -p "$STATE"; printf '%s\\n' ${key} > ${keyMarker}
   changed=$((changed + 1)); echo "imported apt key ${source.key}"
 fi
-write_file ${shellQuote(APT_SOURCE_LIST)}
+${takeStdin(line)} | write_file ${shellQuote(APT_SOURCE_LIST)}
 if [ "$changed" -gt 0 ]; then
   timeout ${APT_UPDATE_TIMEOUT} apt-get update -y -qq; echo "ran apt-get update"
 else
@@ -46,12 +47,7 @@ else
 fi`;
   const remove = `remove_file ${shellQuote(APT_SOURCE_LIST)}
 if [ -f ${keyMarker} ]; then apt-key del ${key} >/dev/null 2>&1 || true; rm -f ${keyMarker}; echo "removed apt key ${source.key}"; fi`;
-  return {
-    create: hostScript(create, options),
-    delete: hostScript(remove, options),
-    stdin: `${source.line}\n`,
-    logging: "stdoutAndStderr",
-  };
+  return { create, delete: remove, stdin: line };
 }
 
 /** The packages the install step installed (not those it found installed). */
@@ -67,7 +63,7 @@ export function packageSpec(pin: PackagePin): string {
  * version when unpinned). Config files the program manages are kept on upgrades (`--force-confold`).
  * The names it installed are recorded, so that delete removes those and leaves preinstalled ones alone.
  */
-export function installStep(pins: readonly PackagePin[], options: ScriptOptions): HostStep {
+export function installPart(pins: readonly PackagePin[]): ScriptPart {
   const specs = pins.map((p) => shellQuote(packageSpec(p))).join(" ");
   const create = `export DEBIAN_FRONTEND=noninteractive
 todo=""
@@ -93,11 +89,12 @@ names=$(sort -u "${INSTALLED_LIST}" | paste -sd ' ' -)
 timeout ${APT_INSTALL_TIMEOUT} apt-get remove -y -q $names
 rm -f "${INSTALLED_LIST}"
 echo "removed $names"`;
-  return {
-    create: hostScript(create, options),
-    delete: hostScript(remove, options),
-    logging: "stdoutAndStderr",
-  };
+  return { create, delete: remove };
+}
+
+/** The apt source (when managed) then the install, as parts of a host's step; none when there is nothing to do. */
+export function packageParts(pins: readonly PackagePin[], source?: AptSource): ScriptPart[] {
+  return [...(source ? [aptSourcePart(source)] : []), ...(pins.length > 0 ? [installPart(pins)] : [])];
 }
 
 /** The packages a host of `role` needs, each only when `settings.<x>.install` is true. */

@@ -3,7 +3,7 @@
  * built from it: keep a service enabled and running with a given config, and keep it stopped and disabled.
  */
 import type { InitSystem } from "../config";
-import { hostScript, STATE_DIR, type HostStep, type ScriptOptions } from "./shell";
+import { STATE_DIR, type ScriptOptions, type ScriptPart } from "./shell";
 
 interface InitCommands {
   /** Exit status 0 when the service is installed. */
@@ -94,7 +94,7 @@ if [ "$changed" -eq 0 ]; then echo "${svc} already stopped and disabled; nothing
  * the service last (re)started with is kept in a stamp file, so a second run with the same config changes
  * nothing, and a changed config restarts a running service exactly once. Delete stops and disables it.
  */
-export function serviceRunningStep(svc: string, configDigest: string, options: ServiceOptions): HostStep {
+export function serviceRunningPart(svc: string, configDigest: string, options: ServiceOptions): ScriptPart {
   const init = INIT_COMMANDS[options.initSystem];
   const stamp = stampPath(svc, options);
   const body = `if ! ${init.installed(svc)}; then echo "${svc} is not installed; install its package first" >&2; exit 1; fi
@@ -111,26 +111,18 @@ else
 fi
 mkdir -p "$(dirname "${stamp}")"
 printf '%s\\n' "$want" > "${stamp}"`;
-  return {
-    create: hostScript(body, options),
-    delete: hostScript(disableBody(svc, options), options),
-    logging: "stdoutAndStderr",
-  };
+  return { create: body, delete: disableBody(svc, options) };
 }
 
 /**
  * Keep `svc` stopped and from starting at boot (a service this role must not run). A service that is not
  * installed is reported and the step succeeds. Delete lets it start at boot again, without starting it.
  */
-export function serviceDisabledStep(svc: string, options: ServiceOptions): HostStep {
+export function serviceDisabledPart(svc: string, options: ServiceOptions): ScriptPart {
   const init = INIT_COMMANDS[options.initSystem];
   const allow = `if ${init.installed(svc)} || ${init.disablesAbsent}; then
 ${init.enable(svc)}
 fi
 if [ "$changed" -eq 0 ]; then echo "${svc} already allowed to start; nothing changed"; fi`;
-  return {
-    create: hostScript(disableBody(svc, options), options),
-    delete: hostScript(allow, options),
-    logging: "stdoutAndStderr",
-  };
+  return { create: disableBody(svc, options), delete: allow };
 }

@@ -16,9 +16,18 @@ export interface HostStep {
   readonly logging: "stdoutAndStderr";
 }
 
-/** A config file a step writes: `id` is the resource-name suffix, stable per file. */
+/**
+ * One part of a step: a script body, the body that undoes it on delete, and the bytes it reads from the
+ * step's stdin (with `take`, so that each part reads only its own).
+ */
+export interface ScriptPart {
+  readonly create: string;
+  readonly delete?: string;
+  readonly stdin?: string;
+}
+
+/** A config file a step writes. */
 export interface ConfigFile {
-  readonly id: string;
   readonly path: string;
   readonly content: string;
 }
@@ -52,7 +61,10 @@ export function configDigest(files: readonly ConfigFile[]): string {
  * Functions every script can call. `write_file PATH` installs stdin at PATH only when it differs, and
  * keeps the file it replaced (or the fact that there was none) so `remove_file PATH` can put it back.
  * Originals live under the state dir, never beside the file: the Mesos wrappers turn every file in
- * /etc/mesos-master and /etc/mesos-slave into a flag. `changed` counts what a run altered.
+ * /etc/mesos-master and /etc/mesos-slave into a flag. `keep_set NAME PATH…` records the paths a step
+ * manages and puts back those an earlier run managed and this one does not (a flag dropped from the
+ * config); `drop_set NAME PATH…` puts back all of them. `take N` passes on the next N bytes of stdin.
+ * `changed` counts what a run altered.
  */
 function library(stateDir: string): string {
   return `set -eu
@@ -92,10 +104,52 @@ remove_file() {
   else
     rm -f "$orig.absent"; echo "absent $1"
   fi
+}
+keep_set() {
+  list="$STATE/sets/$1"; shift
+  if [ -f "$list" ]; then
+    while IFS= read -r old; do
+      [ -n "$old" ] || continue
+      keep=no
+      for path in "$@"; do if [ "$path" = "$old" ]; then keep=yes; fi; done
+      if [ "$keep" = no ]; then remove_file "$old"; changed=$((changed + 1)); fi
+    done < "$list"
+  fi
+  mkdir -p "$STATE/sets"
+  printf '%s\n' "$@" > "$list"
+}
+drop_set() {
+  list="$STATE/sets/$1"; shift
+  { if [ -f "$list" ]; then cat "$list"; fi; printf '%s\n' "$@"; } | sort -u | while IFS= read -r path; do if [ -n "$path" ]; then remove_file "$path"; fi; done
+  rm -f "$list"
+}
+take() {
+  head -c "$1"
 }`;
 }
 
-/** A complete step script: the library, then `body`, run as root unless told otherwise. */
+/** A complete script: the library, then `body`, run as root unless told otherwise. */
 export function hostScript(body: string, options: ScriptOptions): string {
   return bashCommand(`${library(options.stateDir ?? STATE_DIR)}\n${body}`, options.sudo);
+}
+
+/** The library call that passes `content`, and nothing after it, from the step's stdin. */
+export function takeStdin(content: string): string {
+  return `take ${Buffer.byteLength(content, "utf8")}`;
+}
+
+/**
+ * One step made of parts: create runs them in order, delete undoes them in reverse. Each part runs in a
+ * subshell, so its count of changes and an early `exit 0` stay its own; a failing part fails the step.
+ */
+export function hostStep(parts: readonly ScriptPart[], options: ScriptOptions): HostStep {
+  const script = (bodies: string[]) => hostScript(bodies.map((b) => `(\n${b}\n)`).join("\n"), options);
+  const deletes = parts.flatMap((p) => (p.delete === undefined ? [] : [p.delete])).reverse();
+  const stdin = parts.map((p) => p.stdin ?? "").join("");
+  return {
+    create: script(parts.map((p) => p.create)),
+    ...(deletes.length > 0 ? { delete: script(deletes) } : {}),
+    ...(stdin === "" ? {} : { stdin }),
+    logging: "stdoutAndStderr",
+  };
 }

@@ -11,7 +11,7 @@ const FOUR_LETTER_WORDS = "srvr,ruok,stat,mntr,conf";
 
 /** `/etc/zookeeper/conf/myid`: the member's id. */
 export function myidFile(member: MasterNode): ConfigFile {
-  return { id: "myid", path: MYID_PATH, content: `${member.zkId}\n` };
+  return { path: MYID_PATH, content: `${member.zkId}\n` };
 }
 
 /** `/etc/zookeeper/conf/zoo.cfg`: the same on every member, peers in config order. */
@@ -27,7 +27,7 @@ export function zooCfgFile(members: readonly MasterNode[], zk: ZooKeeperSettings
     "admin.enableServer=false",
     ...members.map((m) => `server.${m.zkId}=${m.ip}:${zk.peerPort}:${zk.electionPort}`),
   ];
-  return { id: "zoo-cfg", path: ZOO_CFG_PATH, content: `${lines.join("\n")}\n` };
+  return { path: ZOO_CFG_PATH, content: `${lines.join("\n")}\n` };
 }
 
 /** `10.10.20.11:2181,10.10.20.12:2181,…` in config order. */

@@ -57,7 +57,7 @@ describe("the dev stack's app", () => {
     expect(gates).toHaveLength(3);
     expect(component.dependsOn).toEqual(expect.arrayContaining(gates));
     const agents = resources
-      .filter((r) => /^mesos-slave\d-mesos-slave-service$/.test(r.name))
+      .filter((r) => /^mesos-slave\d-mesos-slave$/.test(r.name))
       .map((r) => r.name);
     expect(agents).toHaveLength(3);
     expect(component.dependsOn).toEqual(expect.arrayContaining(agents));
@@ -154,10 +154,10 @@ describe("Vagrant machines", () => {
       expect(String(machine.inputs.create)).toMatch(/^vagrant up '\w+' --provider=virtualbox >&2/);
       expect(machine.inputs.delete).toBe(`vagrant destroy -f '${machine.name.slice("vagrant-".length)}' >&2`);
     }
-    const zooCfg = resources.find((r) => r.name === "mesos-zookeeper-master2-zoo-cfg")!;
-    expect(zooCfg.secretInputs).toContain("connection");
-    expect(zooCfg.inputs.connection).toMatchObject({ host: "10.10.20.12", user: "vagrant", port: 22 });
-    expect(zooCfg.dependsOn).toContain("vagrant-master2");
+    const zooKeeper = resources.find((r) => r.name === "mesos-zookeeper-master2-zookeeper")!;
+    expect(zooKeeper.secretInputs).toContain("connection");
+    expect(zooKeeper.inputs.connection).toMatchObject({ host: "10.10.20.12", user: "vagrant", port: 22 });
+    expect(zooKeeper.dependsOn).toContain("vagrant-master2");
   });
 
   it("adding a slave adds exactly one machine and changes no other machine", async () => {

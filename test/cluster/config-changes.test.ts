@@ -37,48 +37,44 @@ test("adding two slaves adds exactly their resources and changes or renames noth
   const added = [...after.keys()].filter((k) => !before.has(k)).map((k) => k.split("::")[1]);
   expect([...before.keys()].filter((k) => !after.has(k))).toEqual([]);
   expect(changedNames(before, after)).toEqual([]);
-  // Per new slave: its packages component with two steps, and the MesosSlave with six.
-  expect(added.length).toBe(2 * 10);
+  // Per new slave: the MesosSlave and its one step.
+  expect(added.length).toBe(2 * 2);
   for (const name of added) expect(name).toMatch(/^mesos-slave[45](-|$)/);
 });
 
-test("changing the quorum changes only each master's quorum file, mesos-master restart and election gate", async () => {
+/** The files a step writes, by path. */
+const filesOf = (step: string) => filesWritten([recorder.byName(step)]);
+
+test("changing the quorum changes only each master's mesos-master step (its quorum file) and election gate", async () => {
   const before = await plan();
+  const quorum2 = filesOf("mesos-master2-mesos-master");
   const after = await plan({ quorum: 3 });
   expect(changedNames(before, after).sort()).toEqual(
-    MASTERS.flatMap((m) => [
-      `mesos-${m.name}-mesos-master-elected`,
-      `mesos-${m.name}-mesos-master-quorum`,
-      `mesos-${m.name}-mesos-master-service`,
-    ]).sort(),
+    MASTERS.flatMap((m) => [`mesos-${m.name}-mesos-master`, `mesos-${m.name}-mesos-master-elected`]).sort(),
   );
-  expect(recorder.byName("mesos-master2-mesos-master-quorum").inputs.stdin).toBe("3\n");
+  expect(filesOf("mesos-master2-mesos-master")).toEqual({ ...quorum2, "/etc/mesos-master/quorum": "3\n" });
 });
 
-test("a master flag adds one file on each master and restarts only mesos-master", async () => {
+test("master flags add one file each on every master and touch only the mesos-master steps", async () => {
   const before = await plan();
+  const without = filesOf("mesos-master1-mesos-master");
   const after = await plan({
     mesos: { masterFlags: { log_auto_initialize: false, work_dir: "/var/lib/mesos" } },
   });
-  const added = [...after.keys()].filter((k) => !before.has(k)).map((k) => k.split("::")[1]);
-  expect(added.sort()).toEqual(
-    MASTERS.flatMap((m) => [
-      `mesos-${m.name}-mesos-master-flag-log_auto_initialize`,
-      `mesos-${m.name}-mesos-master-flag-work_dir`,
-    ]).sort(),
+  expect([...after.keys()].filter((k) => !before.has(k))).toEqual([]);
+  expect(changedNames(before, after).sort()).toEqual(
+    MASTERS.flatMap((m) => [`mesos-${m.name}-mesos-master`, `mesos-${m.name}-mesos-master-elected`]).sort(),
   );
-  expect(changedNames(before, after).every((n) => /-mesos-master-(service|elected)$/.test(n))).toBe(true);
-  const files = filesWritten(
-    recorder.resources.filter((r) => r.name.startsWith("mesos-master1-mesos-master")),
-  );
-  expect(files["/etc/mesos-master/?no-log_auto_initialize"]).toBe("");
-  expect(files["/etc/mesos-master/work_dir"]).toBe("/var/lib/mesos\n");
+  expect(filesOf("mesos-master1-mesos-master")).toEqual({
+    ...without,
+    "/etc/mesos-master/?no-log_auto_initialize": "",
+    "/etc/mesos-master/work_dir": "/var/lib/mesos\n",
+  });
 });
 
 test("env-file Marathon writes one /etc/default/marathon with MARATHON_* variables", async () => {
   await plan({ marathon: { configStyle: "env-file", httpPort: 8081, flags: { checkpoint: true } } });
-  const marathon = recorder.resources.filter((r) => r.name.startsWith("mesos-master3-marathon-"));
-  expect(filesWritten(marathon)).toEqual({
+  expect(filesOf("mesos-master3-marathon")).toEqual({
     "/etc/default/marathon": [
       "MARATHON_MASTER=zk://10.10.20.11:2181,10.10.20.12:2181,10.10.20.13:2181/mesos",
       "MARATHON_ZK=zk://10.10.20.11:2181,10.10.20.12:2181,10.10.20.13:2181/marathon",
@@ -96,28 +92,29 @@ test.each([
   ["sysv", "update-rc.d mesos-slave disable", "service mesos-master restart"],
 ])("%s hosts disable and restart services with their own commands", async (initSystem, disable, restart) => {
   await plan({ initSystem });
-  expect(scriptOf(recorder.byName("mesos-master1-mesos-slave-disabled").inputs.create)).toContain(disable);
-  expect(scriptOf(recorder.byName("mesos-master1-mesos-master-service").inputs.create)).toContain(restart);
+  const mesosMaster = scriptOf(recorder.byName("mesos-master1-mesos-master").inputs.create);
+  expect(mesosMaster).toContain(disable);
+  expect(mesosMaster).toContain(restart);
   expect(
     filesWritten(recorder.resources.filter((r) => r.name.startsWith("mesos-slave1-"))),
   ).not.toHaveProperty("/etc/init/zookeeper.override");
 });
 
-test("leaving apt alone drops the apt source step and keeps the install", async () => {
+test("leaving apt alone drops the apt source and keeps the install", async () => {
   await plan({
     packages: { manageSource: false, mesos: { install: true, version: "1.0.1-2.0.93.ubuntu1404" } },
   });
-  expect(recorder.resources.some((r) => r.name.endsWith("-apt-source"))).toBe(false);
-  expect(scriptOf(recorder.byName("mesos-slave1-packages-install").inputs.create)).toContain(
-    "for spec in 'mesos=1.0.1-2.0.93.ubuntu1404'; do",
-  );
+  const packages = scriptOf(recorder.byName("mesos-slave1-mesos-slave").inputs.create);
+  expect(packages).not.toContain("apt-key");
+  expect(packages).not.toContain("/etc/apt/sources.list.d/");
+  expect(packages).toContain("for spec in 'mesos=1.0.1-2.0.93.ubuntu1404'; do");
 });
 
 test("running as root drops sudo", async () => {
   await plan({ ssh: { user: "root", privateKey: "k" } });
-  expect(String(recorder.byName("mesos-master1-mesos-zk").inputs.create)).toMatch(/^bash -c /);
+  expect(String(recorder.byName("mesos-master1-mesos-master").inputs.create)).toMatch(/^bash -c /);
   await plan();
-  expect(String(recorder.byName("mesos-master1-mesos-zk").inputs.create)).toMatch(/^sudo -n bash -c /);
+  expect(String(recorder.byName("mesos-master1-mesos-master").inputs.create)).toMatch(/^sudo -n bash -c /);
 });
 
 describe("misuse of MesosCluster", () => {

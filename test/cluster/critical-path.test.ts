@@ -41,7 +41,7 @@ describe("the program", () => {
   test.each(slaveNodes(20).map((s) => s.name))(
     "%s starts mesos-slave only after the whole ensemble is ready",
     (slave) => {
-      const service = `mesos-${slave}-mesos-slave-service`;
+      const service = `mesos-${slave}-mesos-slave`;
       const chain = longestChain(large, (r) => r.parent === `mesos-${slave}`);
       expect(chain[chain.length - 1]).toBe(service);
       expect(chain.some((step) => zkReady.includes(step))).toBe(true);

@@ -20,7 +20,7 @@ const commandsOf = (host: string): RecordedResource[] =>
   recorder.ofType(COMMAND).filter((r) => r.name.includes(`-${host}-`));
 
 describe("components", () => {
-  test("registers one cluster, one ensemble, a packages component per host and a component per host role", () => {
+  test("registers one cluster, one ensemble, a packages component per master and a component per host role", () => {
     const count = (type: string) =>
       recorder
         .ofType(type)
@@ -34,10 +34,10 @@ describe("components", () => {
       "mesos-master3",
     ]);
     expect(count("mesos-cluster:mesos:MesosSlave")).toEqual(["mesos-slave1", "mesos-slave2", "mesos-slave3"]);
-    expect(count("mesos-cluster:host:HostPackages")).toEqual(
-      [...MASTERS, ...SLAVES].map((h) => `mesos-${h.name}-packages`).sort(),
-    );
-    expect(recorder.ofType(COMMAND)).toHaveLength(84);
+    expect(count("mesos-cluster:host:HostPackages")).toEqual(MASTERS.map((h) => `mesos-${h.name}-packages`));
+    // Per master: packages, ZooKeeper and its gate, mesos-master and its gate, Marathon and its gate.
+    // Per slave: one step (packages, files, services).
+    expect(recorder.ofType(COMMAND)).toHaveLength(MASTERS.length * 7 + SLAVES.length);
   });
 
   test("every command is a child of its component", () => {
@@ -79,7 +79,7 @@ describe.each(MASTERS)("master $name", ({ name, ip, zkId }) => {
   });
 
   test("links dataDir/myid to the id file, installs zookeeperd, mesos and marathon", () => {
-    expect(scriptOf(recorder.byName(`mesos-zookeeper-${name}-datadir-myid`).inputs.create)).toContain(
+    expect(scriptOf(recorder.byName(`mesos-zookeeper-${name}-zookeeper`).inputs.create)).toContain(
       "link_file '/var/lib/zookeeper/myid' '/etc/zookeeper/conf/myid'",
     );
     expect(scriptOf(recorder.byName(`mesos-${name}-packages-install`).inputs.create)).toContain(
@@ -89,12 +89,16 @@ describe.each(MASTERS)("master $name", ({ name, ip, zkId }) => {
 
   test("runs zookeeper, mesos-master and marathon, and disables mesos-slave", () => {
     const running = (step: string) => scriptOf(recorder.byName(step).inputs.create);
-    expect(running(`mesos-zookeeper-${name}-zookeeper-service`)).toContain("service zookeeper restart");
-    expect(running(`mesos-${name}-mesos-master-service`)).toContain("service mesos-master start");
-    expect(running(`mesos-${name}-marathon-service`)).toContain("service marathon start");
-    const disable = running(`mesos-${name}-mesos-slave-disabled`);
-    expect(disable).toContain("service mesos-slave stop");
-    expect(disable).not.toContain("mesos-master");
+    expect(running(`mesos-zookeeper-${name}-zookeeper`)).toContain("service zookeeper restart");
+    const mesosMaster = running(`mesos-${name}-mesos-master`);
+    expect(mesosMaster).toContain("service mesos-master start");
+    expect(mesosMaster).toContain("service mesos-slave stop");
+    expect(mesosMaster).not.toContain("service mesos-master stop");
+    expect(running(`mesos-${name}-marathon`)).toContain("service marathon start");
+    // The mesos-slave override is written before mesos-master starts.
+    expect(mesosMaster.indexOf("/etc/init/mesos-slave.override")).toBeLessThan(
+      mesosMaster.indexOf("service mesos-master start"),
+    );
   });
 
   test("gates probe the host's private address, never Vagrant's NAT address", () => {
@@ -118,12 +122,15 @@ describe.each(SLAVES)("slave $name", ({ name, ip }) => {
     });
   });
 
-  test("installs only mesos and runs only mesos-slave", () => {
-    expect(scriptOf(recorder.byName(`mesos-${name}-packages-install`).inputs.create)).toContain(
-      "for spec in 'mesos'; do",
-    );
-    const services = commandsOf(name).filter((c) => c.name.endsWith("-service"));
-    expect(services.map((c) => c.name)).toEqual([`mesos-${name}-mesos-slave-service`]);
+  test("in one step: installs only mesos, keeps mesos-master and zookeeper off, runs mesos-slave", () => {
+    expect(commandsOf(name).map((c) => c.name)).toEqual([`mesos-${name}-mesos-slave`]);
+    const agent = scriptOf(recorder.byName(`mesos-${name}-mesos-slave`).inputs.create);
+    expect(agent).toContain("for spec in 'mesos'; do");
+    expect(agent.indexOf("apt-get install")).toBeLessThan(agent.indexOf("service mesos-slave start"));
+    expect(agent).toContain("service mesos-slave start");
+    expect(agent).toContain("service mesos-master stop");
+    expect(agent).toContain("service zookeeper stop");
+    expect(agent).not.toMatch(/service (mesos-master|zookeeper) (start|restart)/);
   });
 });
 
@@ -149,30 +156,32 @@ describe("order", () => {
   test.each(MASTERS.map((m) => m.name))(
     "on %s: packages, ZooKeeper, ensemble, mesos-master, Marathon",
     (host) => {
-      expect(waitsFor(`mesos-${host}-packages-install`, `mesos-${host}-packages-apt-source`)).toBe(true);
-      expect(waitsFor(`mesos-zookeeper-${host}-zoo-cfg`, `mesos-${host}-packages-install`)).toBe(true);
-      expect(waitsFor(`mesos-zookeeper-${host}-zookeeper-ready`, `mesos-zookeeper-${host}-zoo-cfg`)).toBe(
+      const packages = scriptOf(recorder.byName(`mesos-${host}-packages-install`).inputs.create);
+      expect(packages.indexOf("/etc/apt/sources.list.d/mesosphere.list")).toBeLessThan(
+        packages.indexOf("apt-get install"),
+      );
+      expect(waitsFor(`mesos-zookeeper-${host}-zookeeper`, `mesos-${host}-packages-install`)).toBe(true);
+      expect(waitsFor(`mesos-zookeeper-${host}-zookeeper-ready`, `mesos-zookeeper-${host}-zookeeper`)).toBe(
         true,
       );
-      for (const ready of zkReady) expect(waitsFor(`mesos-${host}-mesos-master-service`, ready)).toBe(true);
-      expect(waitsFor(`mesos-${host}-marathon-service`, `mesos-${host}-mesos-master-elected`)).toBe(true);
-      expect(waitsFor(`mesos-${host}-marathon-ping`, `mesos-${host}-marathon-service`)).toBe(true);
-      expect(waitsFor(`mesos-${host}-mesos-master-service`, `mesos-${host}-marathon-service`)).toBe(false);
+      for (const ready of zkReady) expect(waitsFor(`mesos-${host}-mesos-master`, ready)).toBe(true);
+      expect(waitsFor(`mesos-${host}-marathon`, `mesos-${host}-mesos-master-elected`)).toBe(true);
+      expect(waitsFor(`mesos-${host}-marathon-ping`, `mesos-${host}-marathon`)).toBe(true);
+      expect(waitsFor(`mesos-${host}-mesos-master`, `mesos-${host}-marathon`)).toBe(false);
     },
   );
 
   test.each(SLAVES.map((s) => s.name))("%s starts mesos-slave after the whole ensemble is ready", (host) => {
-    for (const ready of zkReady) expect(waitsFor(`mesos-${host}-mesos-slave-service`, ready)).toBe(true);
-    expect(waitsFor(`mesos-${host}-mesos-zk`, `mesos-${host}-packages-install`)).toBe(true);
+    for (const ready of zkReady) expect(waitsFor(`mesos-${host}-mesos-slave`, ready)).toBe(true);
   });
 
   test("the apps wait for Marathon on every master", () => {
     for (const m of MASTERS) expect(waitsFor("apps", `mesos-${m.name}-marathon-ping`)).toBe(true);
   });
 
-  test("file and service steps are replaced delete-first", () => {
-    expect(recorder.byName("mesos-master1-mesos-master-quorum").deleteBeforeReplace).toBe(true);
-    expect(recorder.byName("mesos-slave1-mesos-slave-service").deleteBeforeReplace).toBe(true);
+  test("config steps are replaced delete-first", () => {
+    expect(recorder.byName("mesos-master1-mesos-master").deleteBeforeReplace).toBe(true);
+    expect(recorder.byName("mesos-slave1-mesos-slave").deleteBeforeReplace).toBe(true);
   });
 });
 

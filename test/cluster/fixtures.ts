@@ -36,12 +36,21 @@ export function scriptOf(command: unknown): string {
   return match[1].replace(/'\\''/g, "'");
 }
 
-/** Every file the commands write, with its content: stdin-fed `write_file` and `printf … | write_file`. */
+/**
+ * Every file the commands write, with its content: each `take N | write_file PATH` gets the next N bytes
+ * of the step's stdin, and `printf … | write_file PATH` its literal text.
+ */
 export function filesWritten(commands: RecordedResource[]): Record<string, string> {
   const files: Record<string, string> = {};
   for (const c of commands.filter((r) => r.type === "command:remote:Command")) {
     const script = scriptOf(c.inputs.create);
-    for (const m of script.matchAll(/^write_file '([^']+)'$/gm)) files[m[1]] = String(c.inputs.stdin);
+    const stdin = Buffer.from(typeof c.inputs.stdin === "string" ? c.inputs.stdin : "", "utf8");
+    let offset = 0;
+    for (const m of script.matchAll(/^take (\d+) \| write_file '([^']+)'$/gm)) {
+      const size = Number(m[1]);
+      files[m[2]] = stdin.subarray(offset, offset + size).toString("utf8");
+      offset += size;
+    }
     for (const m of script.matchAll(/printf '([^']*)' \| write_file (\S+)/g)) {
       files[m[2]] = m[1].replace(/\\n/g, "\n");
     }

@@ -27,7 +27,7 @@ test.each([
   [MASTERS[1], "30\n"],
   [MASTERS[2], "50\n"],
 ])("myid of $name", (member, content) => {
-  expect(myidFile(member)).toEqual({ id: "myid", path: "/etc/zookeeper/conf/myid", content });
+  expect(myidFile(member)).toEqual({ path: "/etc/zookeeper/conf/myid", content });
 });
 
 test.each([
@@ -67,7 +67,6 @@ test.each([
 
 test("/etc/mesos/zk", () => {
   expect(mesosZkFile("zk://a:2181/mesos")).toEqual({
-    id: "mesos-zk",
     path: "/etc/mesos/zk",
     content: "zk://a:2181/mesos\n",
   });

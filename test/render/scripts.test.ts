@@ -8,11 +8,11 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { linkStep, writeFileStep } from "../../infra/render/files";
-import { aptSourceStep, installStep } from "../../infra/render/packages";
+import { fileSetPart } from "../../infra/render/files";
+import { aptSourcePart, installPart } from "../../infra/render/packages";
 import { marathonPingStep, mesosMasterElectedStep, zooKeeperReadyStep } from "../../infra/render/readiness";
-import { serviceDisabledStep, serviceRunningStep } from "../../infra/render/services";
-import type { HostStep } from "../../infra/render/shell";
+import { serviceDisabledPart, serviceRunningPart } from "../../infra/render/services";
+import { hostStep, type HostStep, type ScriptOptions, type ScriptPart } from "../../infra/render/shell";
 
 const run = promisify(execFile);
 
@@ -30,27 +30,35 @@ function runStep(command: string, stdin = "", env: NodeJS.ProcessEnv = process.e
 const opts = { sudo: false } as const;
 /** Options that keep the scripts' state in this test's scratch directory. */
 const scratch = () => ({ sudo: false, stateDir: `${dir}/state` });
+/** A step of the given parts, run as the current user with its state in the scratch directory. */
+const stepOf = (parts: ScriptPart[], options: ScriptOptions = scratch()) => hostStep(parts, options);
+const aptSource = {
+  line: "deb http://repos.mesosphere.io/ubuntu trusty main",
+  key: "E56151BF",
+  keyserver: "keyserver.ubuntu.com",
+};
+const myidLink = {
+  link: "/var/lib/zookeeper/myid",
+  target: "/etc/zookeeper/conf/myid",
+  dirOwner: "zookeeper",
+};
 const steps: [string, HostStep][] = [
-  ["write file", writeFileStep({ id: "f", path: "/etc/mesos/zk", content: "x\n" }, opts)],
-  ["link", linkStep("/var/lib/zookeeper/myid", "/etc/zookeeper/conf/myid", { sudo: true }, "zookeeper")],
+  ["file set", hostStep([fileSetPart("s", [{ path: "/etc/mesos/zk", content: "x\n" }], [myidLink])], opts)],
   [
-    "apt source",
-    aptSourceStep(
-      {
-        line: "deb http://repos.mesosphere.io/ubuntu trusty main",
-        key: "E56151BF",
-        keyserver: "keyserver.ubuntu.com",
-      },
-      opts,
-    ),
+    "packages",
+    hostStep([aptSourcePart(aptSource), installPart([{ name: "mesos", version: "1.0.1" }])], opts),
   ],
-  ["install", installStep([{ name: "mesos", version: "1.0.1" }, { name: "marathon" }], opts)],
   ...(["upstart", "systemd", "sysv"] as const).flatMap((initSystem): [string, HostStep][] => [
     [
       `${initSystem} running`,
-      serviceRunningStep("mesos-master", "0123456789abcdef", { sudo: true, initSystem }),
+      hostStep([serviceRunningPart("mesos-master", "0123456789abcdef", { sudo: true, initSystem })], {
+        sudo: true,
+      }),
     ],
-    [`${initSystem} disabled`, serviceDisabledStep("zookeeper", { sudo: true, initSystem })],
+    [
+      `${initSystem} disabled`,
+      hostStep([serviceDisabledPart("zookeeper", { sudo: true, initSystem })], { sudo: true }),
+    ],
   ]),
   ["zookeeper ready", zooKeeperReadyStep("10.10.20.11", 2181, 300)],
   ["mesos elected", mesosMasterElectedStep("10.10.20.11", 5050, 300)],
@@ -65,12 +73,9 @@ test.each(steps)("%s: create and delete are valid bash", (_name, step) => {
   }
 });
 
-test("write file: first run changes, second run says unchanged, delete removes", () => {
-  const step = writeFileStep(
-    { id: "f", path: `${dir}/etc/mesos/zk`, content: "zk://a/mesos\n" },
-    { sudo: false, stateDir: `${dir}/state` },
-  );
+test("file set: first run changes, second run says unchanged, delete removes", () => {
   const file = `${dir}/etc/mesos/zk`;
+  const step = stepOf([fileSetPart("mesos", [{ path: file, content: "zk://a/mesos\n" }])]);
   expect(runStep(step.create, step.stdin)).toBe(`changed ${file}\n`);
   expect(fs.readFileSync(file, "utf8")).toBe("zk://a/mesos\n");
   expect(runStep(step.create, step.stdin)).toBe(`unchanged ${file}\n`);
@@ -78,19 +83,50 @@ test("write file: first run changes, second run says unchanged, delete removes",
   expect(fs.existsSync(file)).toBe(false);
 });
 
+test("each file of a set gets exactly its own bytes of stdin, empty and multi-byte contents included", () => {
+  const files = [
+    { path: `${dir}/etc/a`, content: "first\nline two\n" },
+    { path: `${dir}/etc/?switch`, content: "" },
+    { path: `${dir}/etc/ü`, content: "grüße — ✓\n" },
+    { path: `${dir}/etc/last`, content: "no newline at the end" },
+  ];
+  const step = stepOf([fileSetPart("set", files)]);
+  runStep(step.create, step.stdin);
+  for (const f of files) expect(fs.readFileSync(f.path, "utf8")).toBe(f.content);
+});
+
+test("a file dropped from the set is put back as it was; the others stay unchanged", () => {
+  const kept = `${dir}/etc/mesos-master/quorum`;
+  const dropped = `${dir}/etc/mesos-master/work_dir`;
+  const preexisting = `${dir}/etc/mesos-master/ip`;
+  fs.mkdirSync(path.dirname(kept), { recursive: true });
+  fs.writeFileSync(preexisting, "127.0.0.1\n");
+  const v1 = stepOf([
+    fileSetPart("mesos-master", [
+      { path: kept, content: "2\n" },
+      { path: dropped, content: "/var/lib/mesos\n" },
+      { path: preexisting, content: "10.0.0.1\n" },
+    ]),
+  ]);
+  runStep(v1.create, v1.stdin);
+  const v2 = stepOf([fileSetPart("mesos-master", [{ path: kept, content: "2\n" }])]);
+  expect(runStep(v2.create, v2.stdin).split("\n").sort()).toEqual(
+    ["", `removed ${dropped}`, `restored original ${preexisting}`, `unchanged ${kept}`].sort(),
+  );
+  expect(fs.existsSync(dropped)).toBe(false);
+  expect(fs.readFileSync(preexisting, "utf8")).toBe("127.0.0.1\n");
+  expect(runStep(v2.create, v2.stdin)).toBe(`unchanged ${kept}\n`);
+  expect(runStep(v2.delete ?? "")).toBe(`removed ${kept}\n`);
+  expect(fs.readdirSync(path.dirname(kept))).toEqual(["ip"]);
+});
+
 test("a replaced package file is restored on delete", () => {
   const file = `${dir}/etc/mesos-master/quorum`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, "1\n");
-  const step = writeFileStep(
-    { id: "q", path: file, content: "2\n" },
-    { sudo: false, stateDir: `${dir}/state` },
-  );
+  const step = stepOf([fileSetPart("m", [{ path: file, content: "2\n" }])]);
   expect(runStep(step.create, step.stdin)).toBe(`changed ${file}\n`);
-  const again = writeFileStep(
-    { id: "q", path: file, content: "3\n" },
-    { sudo: false, stateDir: `${dir}/state` },
-  );
+  const again = stepOf([fileSetPart("m", [{ path: file, content: "3\n" }])]);
   expect(runStep(again.create, again.stdin)).toBe(`changed ${file}\n`);
   expect(runStep(again.delete ?? "")).toBe(`restored original ${file}\n`);
   expect(fs.readFileSync(file, "utf8")).toBe("1\n");
@@ -99,10 +135,9 @@ test("a replaced package file is restored on delete", () => {
 });
 
 test("link: second run unchanged", () => {
-  const step = linkStep(`${dir}/data/myid`, "/etc/zookeeper/conf/myid", {
-    sudo: false,
-    stateDir: `${dir}/state`,
-  });
+  const step = stepOf([
+    fileSetPart("zk", [], [{ link: `${dir}/data/myid`, target: "/etc/zookeeper/conf/myid" }]),
+  ]);
   expect(runStep(step.create)).toBe(`changed ${dir}/data/myid -> /etc/zookeeper/conf/myid\n`);
   expect(runStep(step.create)).toBe(`unchanged ${dir}/data/myid -> /etc/zookeeper/conf/myid\n`);
   expect(fs.readlinkSync(`${dir}/data/myid`)).toBe("/etc/zookeeper/conf/myid");
@@ -112,17 +147,36 @@ test("a file or link that was already as wanted survives delete", () => {
   const file = `${dir}/etc/mesos/zk`;
   fs.mkdirSync(`${dir}/etc/mesos`, { recursive: true });
   fs.writeFileSync(file, "zk://a:2181/mesos\n");
-  const write = writeFileStep({ id: "zk", path: file, content: "zk://a:2181/mesos\n" }, scratch());
-  expect(runStep(write.create, write.stdin)).toBe(`unchanged ${file}\n`);
-  expect(runStep(write.delete!)).toBe(`restored original ${file}\n`);
-  expect(fs.readFileSync(file, "utf8")).toBe("zk://a:2181/mesos\n");
-
   fs.mkdirSync(`${dir}/data`, { recursive: true });
   fs.symlinkSync("/etc/zookeeper/conf/myid", `${dir}/data/myid`);
-  const link = linkStep(`${dir}/data/myid`, "/etc/zookeeper/conf/myid", scratch());
-  expect(runStep(link.create)).toBe(`unchanged ${dir}/data/myid -> /etc/zookeeper/conf/myid\n`);
-  runStep(link.delete!);
+  const step = stepOf([
+    fileSetPart(
+      "zk",
+      [{ path: file, content: "zk://a:2181/mesos\n" }],
+      [{ link: `${dir}/data/myid`, target: "/etc/zookeeper/conf/myid" }],
+    ),
+  ]);
+  expect(runStep(step.create, step.stdin)).toBe(
+    `unchanged ${file}\nunchanged ${dir}/data/myid -> /etc/zookeeper/conf/myid\n`,
+  );
+  expect(runStep(step.delete!)).toContain(`restored original ${file}\n`);
+  expect(fs.readFileSync(file, "utf8")).toBe("zk://a:2181/mesos\n");
   expect(fs.readlinkSync(`${dir}/data/myid`)).toBe("/etc/zookeeper/conf/myid");
+});
+
+test("parts run in order, undo in reverse, and a failing part fails the step", () => {
+  const log = `${dir}/order.log`;
+  const part = (n: number): ScriptPart => ({
+    create: `echo create${n} >> ${log}`,
+    delete: `echo delete${n} >> ${log}`,
+  });
+  const step = stepOf([part(1), { create: "exit 0" }, part(2)]);
+  runStep(step.create);
+  runStep(step.delete!);
+  expect(fs.readFileSync(log, "utf8")).toBe("create1\ncreate2\ndelete2\ndelete1\n");
+  const failing = stepOf([{ create: "false" }, part(3)]);
+  expect(() => runStep(failing.create)).toThrow();
+  expect(fs.readFileSync(log, "utf8")).not.toContain("create3");
 });
 
 /** A PATH with stub commands (bash scripts) ahead of the real one. */
@@ -140,11 +194,11 @@ test("install skips packages already at the wanted version and installs the rest
     "dpkg-query": `case "$3" in mesos) printf 'install ok installed 1.0.1';; *) exit 1;; esac`,
     "apt-get": `echo "apt-get $*" >> "$LOG"`,
   });
-  const pinned = installStep([{ name: "mesos", version: "1.0.1" }], scratch());
+  const pinned = stepOf([installPart([{ name: "mesos", version: "1.0.1" }])]);
   expect(runStep(pinned.create, "", env)).toBe(
     "mesos 1.0.1 already installed\nall packages already installed; nothing changed\n",
   );
-  const upgrade = installStep([{ name: "mesos", version: "1.1.0" }, { name: "marathon" }], scratch());
+  const upgrade = stepOf([installPart([{ name: "mesos", version: "1.1.0" }, { name: "marathon" }])]);
   expect(runStep(upgrade.create, "", env)).toBe("installed mesos=1.1.0 marathon\n");
   expect(fs.readFileSync(`${dir}/calls.log`, "utf8")).toBe(
     "apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mesos=1.1.0 marathon\n",
@@ -156,12 +210,12 @@ test("delete removes the packages the step installed, never preinstalled ones", 
     "dpkg-query": `case "$3" in zookeeper) printf 'install ok installed 3.8.0';; *) exit 1;; esac`,
     "apt-get": `echo "apt-get $*" >> "$LOG"`,
   });
-  const preinstalled = installStep([{ name: "zookeeper" }], scratch());
+  const preinstalled = stepOf([installPart([{ name: "zookeeper" }])]);
   runStep(preinstalled.create, "", env);
   expect(runStep(preinstalled.delete!, "", env)).toBe("installed no packages; nothing to remove\n");
   expect(fs.existsSync(`${dir}/calls.log`)).toBe(false);
 
-  const step = installStep([{ name: "zookeeper" }, { name: "mesos" }, { name: "marathon" }], scratch());
+  const step = stepOf([installPart([{ name: "zookeeper" }, { name: "mesos" }, { name: "marathon" }])]);
   expect(runStep(step.create, "", env)).toBe("zookeeper 3.8.0 already installed\ninstalled mesos marathon\n");
   expect(runStep(step.delete!, "", env)).toBe("removed marathon mesos\n");
   expect(fs.readFileSync(`${dir}/calls.log`, "utf8").split("\n").slice(-2)[0]).toBe(
@@ -182,10 +236,10 @@ case "$1" in
 esac`,
   });
   const options = { sudo: false, initSystem: "systemd" as const, stateDir: `${dir}/state` };
-  const v1 = serviceRunningStep("mesos-master", "aaaa", options);
+  const v1 = stepOf([serviceRunningPart("mesos-master", "aaaa", options)]);
   expect(runStep(v1.create, "", env)).toBe("started mesos-master (config aaaa)\n");
   expect(runStep(v1.create, "", env)).toBe("mesos-master already running with this config\n");
-  const v2 = serviceRunningStep("mesos-master", "bbbb", options);
+  const v2 = stepOf([serviceRunningPart("mesos-master", "bbbb", options)]);
   expect(runStep(v2.create, "", env)).toBe("restarted mesos-master (config bbbb)\n");
   expect(runStep(v2.delete ?? "", "", env)).toBe("stopped mesos-master\nmasked mesos-master\n");
   expect(runStep(v2.delete ?? "", "", env)).toBe(
