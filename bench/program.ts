@@ -19,6 +19,7 @@ import { setDevConfig } from "../test/cluster/fixtures";
 import { longestChain } from "../test/helpers/graph";
 import { settled, setupMocks, type RecordedResource } from "../test/helpers/pulumi";
 import { scaledCluster } from "../test/helpers/scale";
+import { saveResult } from "./results";
 import { median } from "./stats";
 
 const SLAVE_COUNTS = [3, 50, 100, 200];
@@ -192,19 +193,19 @@ async function main(): Promise<void> {
   const last = results[results.length - 1];
   console.log(`  ${last.criticalPath.join(" → ")}`);
   console.log(`longest chain ending on a slave: ${last.slavePath.join(" → ")}`);
-  console.log(
-    JSON.stringify({
-      bench: "program",
-      repetitions: REPETITIONS,
-      loadAverage: Number(load),
-      sizes,
-      linearity,
-      criticalPath: last.criticalPath,
-      slavePath: last.slavePath,
-      targets: { medianMsAt200: TARGET_MS, linearity: TARGET_LINEARITY, criticalPath: "same at every size" },
-      met: met.time && met.linearity && met.criticalPath,
-    }),
-  );
+  const figures = {
+    bench: "program",
+    repetitions: REPETITIONS,
+    loadAverage: Number(load),
+    sizes,
+    linearity,
+    criticalPath: last.criticalPath,
+    slavePath: last.slavePath,
+    targets: { medianMsAt200: TARGET_MS, linearity: TARGET_LINEARITY, criticalPath: "same at every size" },
+    met: met.time && met.linearity && met.criticalPath,
+  };
+  saveResult("program", figures);
+  console.log(JSON.stringify(figures));
 }
 
 const workerAt = process.argv.indexOf(WORKER_FLAG);

@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { startEmulator } from "../providers/marathon/emulator/server";
 import type { MarathonEmulator } from "../providers/marathon/emulator/types";
 import { MarathonAppProvider, type MarathonAppInputs } from "../providers/marathon/provider";
+import { saveResult } from "./results";
 import { median, percentile } from "./stats";
 
 const STEP_MS = 60;
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
     console.log(`${"measure".padEnd(32)} ${"value".padEnd(28)} target`);
     for (const [measure, value, target] of rows)
       console.log(`${measure.padEnd(32)} ${value.padEnd(28)} ${target}`);
+    saveResult("provider", result);
     console.log(JSON.stringify(result));
   } finally {
     await marathon.close();
