@@ -56,7 +56,7 @@ export class VagrantMachines extends pulumi.ComponentResource {
           `${name}-${machine.name}`,
           {
             create: machineUpCommand(machine.name, args.settings.provider),
-            delete: machineDestroyCommand(machine.name),
+            delete: machineDestroyCommand(machine, args.settings, args.prefixLength, args.directory),
             environment,
             // A machine is rebuilt only when its own definition changes, not when another is added.
             triggers: [machine.ip, machine.role, args.settings.provider, args.settings.box, args.directory],

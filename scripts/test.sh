@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages the suites use: a real Marathon client to hold the emulator honest, Vagrant to validate
-# the rendered Vagrantfiles, and for the end-to-end hosts sshd, ZooKeeper (with its init script) and nc.
-apt_packages=(python3-marathon vagrant openssh-server zookeeperd netcat-openbsd)
+# Debian packages the suites use: a real Marathon client to hold the emulator honest, Vagrant with the lxc
+# provider (and debootstrap for its box) to validate the rendered Vagrantfiles and boot machines, and for
+# the end-to-end hosts sshd, ZooKeeper (with its init script) and nc.
+apt_packages=(python3-marathon vagrant vagrant-lxc lxc debootstrap openssh-server zookeeperd netcat-openbsd)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,6 +32,8 @@ npm test -- --json --outputFile="$results/unit.json"
 # The Pulumi CLI itself, built from Go modules where it is not installed (cached between runs).
 command -v pulumi >/dev/null 2>&1 || bash scripts/pulumi-from-source.sh
 npm run test:engine -- --json --outputFile="$results/engine.json"
+# The vagrant-lxc box the Vagrant end-to-end suite boots (built once, then cached).
+sudo_if_needed bash scripts/lxc-box.sh
 npm run test:e2e -- --json --outputFile="$results/e2e.json"
 
 # One closing line for every suite together.

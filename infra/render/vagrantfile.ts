@@ -132,17 +132,37 @@ export function writeVagrantfileCommand(directory: string): string {
 
 /**
  * Bring `machine` up and print its SSH private key (the key Vagrant put on it) on stdout, which the
- * program keeps as a secret; Vagrant's own progress goes to stderr.
+ * program keeps as a secret; Vagrant's own progress goes to stderr. A failed `vagrant up` fails the step.
  */
 export function machineUpCommand(machine: string, provider: VagrantProvider): string {
   const name = shellQuote(machine);
   return [
+    "set -e",
     `vagrant up ${name} --provider=${provider} >&2`,
     `key=$(vagrant ssh-config ${name} | awk '$1 == "IdentityFile" { print $2; exit }' | tr -d '"')`,
     `cat "$key"`,
   ].join("\n");
 }
 
-export function machineDestroyCommand(machine: string): string {
-  return `vagrant destroy -f ${shellQuote(machine)} >&2`;
+/**
+ * Destroy `machine`. Vagrant acts only on machines its Vagrantfile defines, and Pulumi deletes a machine
+ * that left the config after it rewrote the stack's Vagrantfile without it: so the command brings the
+ * machine's own one-machine Vagrantfile, put next to the stack's (same `.vagrant` state) for this run only.
+ */
+export function machineDestroyCommand(
+  machine: VagrantMachine,
+  settings: VagrantSettings,
+  prefixLength: number,
+  directory: string,
+): string {
+  const file = `.Vagrantfile.destroy-${machine.name}`;
+  return [
+    `cd ${shellQuote(directory)} || exit`,
+    `cat > ${shellQuote(file)} <<'VAGRANTFILE'`,
+    renderVagrantfile([machine], settings, prefixLength) + "VAGRANTFILE",
+    `VAGRANT_VAGRANTFILE=${shellQuote(file)} vagrant destroy -f ${shellQuote(machine.name)} >&2`,
+    "status=$?",
+    `rm -f ${shellQuote(file)}`,
+    'exit "$status"',
+  ].join("\n");
 }

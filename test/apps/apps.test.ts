@@ -56,9 +56,7 @@ describe("the dev stack's app", () => {
     const gates = resources.filter((r) => /^mesos-master\d-marathon-ping$/.test(r.name)).map((r) => r.name);
     expect(gates).toHaveLength(3);
     expect(component.dependsOn).toEqual(expect.arrayContaining(gates));
-    const agents = resources
-      .filter((r) => /^mesos-slave\d-mesos-slave$/.test(r.name))
-      .map((r) => r.name);
+    const agents = resources.filter((r) => /^mesos-slave\d-mesos-slave$/.test(r.name)).map((r) => r.name);
     expect(agents).toHaveLength(3);
     expect(component.dependsOn).toEqual(expect.arrayContaining(agents));
   });
@@ -151,8 +149,14 @@ describe("Vagrant machines", () => {
     expect(file.inputs.environment).toMatchObject({ VAGRANT_CHECKPOINT_DISABLE: "1" });
     for (const machine of local.slice(1)) {
       expect(machine.dependsOn).toContain("vagrant-vagrantfile");
-      expect(String(machine.inputs.create)).toMatch(/^vagrant up '\w+' --provider=virtualbox >&2/);
-      expect(machine.inputs.delete).toBe(`vagrant destroy -f '${machine.name.slice("vagrant-".length)}' >&2`);
+      const name = machine.name.slice("vagrant-".length);
+      expect(String(machine.inputs.create)).toMatch(/^set -e\nvagrant up '\w+' --provider=virtualbox >&2\n/);
+      // The destroy brings a Vagrantfile with this machine only: the stack's may no longer define it.
+      const destroy = String(machine.inputs.delete);
+      expect(destroy).toContain(`vagrant destroy -f '${name}' >&2`);
+      expect(destroy.match(/^ {2}"\w+" => \{ ip: "[\d.]+"/gm)).toEqual([
+        `  "${name}" => { ip: "${(machine.inputs.triggers as string[])[0]}"`,
+      ]);
     }
     const zooKeeper = resources.find((r) => r.name === "mesos-zookeeper-master2-zookeeper")!;
     expect(zooKeeper.secretInputs).toContain("connection");

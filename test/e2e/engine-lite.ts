@@ -8,6 +8,10 @@
  *   non-zero exit fails the resource with its stderr), as @pulumi/command does. On a later run, unchanged
  *   inputs mean no step; a changed `connection` or `triggers` replaces (delete-first when the resource asks);
  *   any other change runs `update`, or else `create` again.
+ * - `command:local:Command`: the same, run on this machine with `/bin/sh -c` (or its `interpreter`) in `dir`,
+ *   with `environment` added to this process's, and, for `update` and `delete`, the previous output in
+ *   PULUMI_COMMAND_STDOUT and PULUMI_COMMAND_STDERR. Only a changed `triggers` replaces.
+ * - Outputs named in `additionalSecretOutputs` come back as secrets, as the engine makes them.
  * - `pulumi-nodejs:dynamic/*`: handed to the SDK's dynamic-provider host over gRPC: Check then Create, or
  *   Check, Diff then Update (or a replacement) when the resource already exists.
  * - Components only record their place in the tree.
@@ -24,8 +28,11 @@ import type { ProviderHost } from "../helpers/provider-host";
 import { isSecretWrapper, type Monitor, type RegisterRequest } from "../helpers/pulumi";
 
 type PropertyMap = Record<string, unknown>;
+/** The SDK's request has the secret outputs too; the shared mock types leave them out. */
+type Request = RegisterRequest & { getAdditionalsecretoutputsList(): string[] };
 
 export const COMMAND_TYPE = "command:remote:Command";
+export const LOCAL_COMMAND_TYPE = "command:local:Command";
 const DYNAMIC_PREFIX = "pulumi-nodejs:dynamic/";
 
 /** What an ssh connection needs, read from a Command's `connection` input. */
@@ -58,7 +65,7 @@ export interface StepRecord {
   op: Operation;
   start: number;
   end: number;
-  /** The ssh host, for Commands. */
+  /** The ssh host, for remote Commands. */
   host?: string;
   stdout?: string;
 }
@@ -77,6 +84,8 @@ export interface ResourceState {
   /** Names of the resources it depends on (explicit and through its inputs). */
   dependsOn: string[];
   deleteBeforeReplace: boolean;
+  /** Outputs the resource asked to be kept secret (`additionalSecretOutputs`). */
+  secretOutputs: string[];
 }
 
 export interface EngineLiteOptions {
@@ -127,7 +136,7 @@ export class EngineLite {
   steps: StepRecord[] = [];
   /** ssh commands run by the current (or last) run. */
   sshCount = 0;
-  private readonly requests = new Map<string, RegisterRequest>();
+  private readonly requests = new Map<string, Request>();
   private readonly seen = new Set<string>();
   private executing = false;
   private fail?: (e: Error) => void;
@@ -156,7 +165,7 @@ export class EngineLite {
     const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
-      this.requests.set(req.getName(), req);
+      this.requests.set(req.getName(), req as Request);
       return register(req, callback);
     };
   }
@@ -194,7 +203,7 @@ export class EngineLite {
   /** Runs a Command's `create` again by hand, as an operator would; returns what it printed. */
   async rerunCreate(name: string): Promise<RemoteResult> {
     const s = this.mustGet(name);
-    return this.remote(s, String(s.inputs.create));
+    return this.run(s, String(s.inputs.create));
   }
 
   mustGet(name: string): ResourceState {
@@ -240,6 +249,7 @@ export class EngineLite {
       parent: req?.getParent() ? nameOfUrn(req.getParent()) : undefined,
       dependsOn: (req?.getDependenciesList() ?? []).map(nameOfUrn),
       deleteBeforeReplace: req?.getDeletebeforereplace() ?? false,
+      secretOutputs: req?.getAdditionalsecretoutputsList() ?? [],
     };
     if (this.seen.has(args.name)) throw new Error(`duplicate resource name ${args.name}`);
     this.seen.add(args.name);
@@ -248,7 +258,7 @@ export class EngineLite {
         this.state.set(args.name, record);
         return { id: undefined, state: {} };
       }
-      if (args.type === COMMAND_TYPE) return await this.command(record);
+      if (args.type === COMMAND_TYPE || args.type === LOCAL_COMMAND_TYPE) return await this.command(record);
       if (args.type.startsWith(DYNAMIC_PREFIX)) return await this.dynamic(record);
       throw new Error(`engine-lite cannot run resources of type ${args.type}`);
     } catch (e) {
@@ -261,7 +271,8 @@ export class EngineLite {
   private async command(next: ResourceState): Promise<pulumi.runtime.MockResourceResult> {
     const old = this.state.get(next.name);
     const start = Date.now();
-    const host = sshTargetOf(next.inputs.connection).host;
+    const local = next.type === LOCAL_COMMAND_TYPE;
+    const host = local ? undefined : sshTargetOf(next.inputs.connection).host;
     const finish = (op: Operation, stdout?: string): void => {
       this.steps.push({ name: next.name, type: next.type, op, start, end: Date.now(), host, stdout });
     };
@@ -272,7 +283,8 @@ export class EngineLite {
     let op: Operation = "create";
     let script = String(next.inputs.create);
     if (old !== undefined) {
-      const replace = ["connection", "triggers"].some((k) => json(old.inputs[k]) !== json(next.inputs[k]));
+      const replaceKeys = local ? ["triggers"] : ["connection", "triggers"];
+      const replace = replaceKeys.some((k) => json(old.inputs[k]) !== json(next.inputs[k]));
       if (replace) {
         op = "replace";
         if (next.deleteBeforeReplace) await this.deleteOne(old, false);
@@ -281,20 +293,32 @@ export class EngineLite {
         script = String(next.inputs.update ?? next.inputs.create);
       }
     }
-    const result = await this.remote(next, script);
+    const result = await this.run(next, script, op === "update" ? old : undefined);
     if (op === "replace" && !next.deleteBeforeReplace) await this.deleteOne(old!, false);
     const id = old?.id ?? `${next.name}-${crypto.randomBytes(4).toString("hex")}`;
-    const state = { ...next, id, outputs: { ...next.outputs, stdout: result.stdout, stderr: result.stderr } };
+    const produced = { stdout: result.stdout, stderr: result.stderr };
+    for (const [k, v] of Object.entries(produced)) {
+      if (next.secretOutputs.includes(k)) (produced as PropertyMap)[k] = secretWrapper(v);
+    }
+    const state = { ...next, id, outputs: { ...next.outputs, ...produced } };
     this.state.set(next.name, state);
     finish(op, result.stdout);
     return { id, state: state.outputs };
   }
 
-  /** Runs `script` on the resource's host; a non-zero exit throws with its stderr, as the provider does. */
-  private async remote(s: ResourceState, script: string): Promise<RemoteResult> {
+  /**
+   * Runs `script` on the resource's host, or here for a local Command (`previous`: the state whose output
+   * goes into the environment); a non-zero exit throws with its stderr, as the provider does.
+   */
+  private async run(s: ResourceState, script: string, previous?: ResourceState): Promise<RemoteResult> {
     const stdin = typeof s.inputs.stdin === "string" ? s.inputs.stdin : undefined;
-    this.sshCount++;
-    const r = await this.options.ssh(sshTargetOf(s.inputs.connection), script, stdin);
+    let r: RemoteResult;
+    if (s.type === LOCAL_COMMAND_TYPE) {
+      r = await runLocal(s.inputs, script, stdin, previous);
+    } else {
+      this.sshCount++;
+      r = await this.options.ssh(sshTargetOf(s.inputs.connection), script, stdin);
+    }
     if (r.code !== 0) {
       throw new Error(`Process exited with status ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
     }
@@ -376,8 +400,9 @@ export class EngineLite {
   private async deleteOne(s: ResourceState, forget = true): Promise<void> {
     const start = Date.now();
     let stdout: string | undefined;
-    if (s.type === COMMAND_TYPE && typeof s.inputs.delete === "string") {
-      stdout = (await this.remote(s, s.inputs.delete)).stdout;
+    const isCommand = s.type === COMMAND_TYPE || s.type === LOCAL_COMMAND_TYPE;
+    if (isCommand && typeof s.inputs.delete === "string") {
+      stdout = (await this.run(s, s.inputs.delete, s)).stdout;
     } else if (s.type.startsWith(DYNAMIC_PREFIX)) {
       await this.provider().delete(s.id!, this.urnOf(s), s.outputs);
     }
@@ -385,6 +410,31 @@ export class EngineLite {
     const host = s.type === COMMAND_TYPE ? sshTargetOf(s.inputs.connection).host : undefined;
     this.steps.push({ name: s.name, type: s.type, op: "delete", start, end: Date.now(), host, stdout });
   }
+}
+
+/** A secret as the SDK serializes one. */
+function secretWrapper(value: unknown): PropertyMap {
+  return { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value };
+}
+
+/** A local Command's script run here as @pulumi/command runs it: interpreter, dir, environment. */
+function runLocal(
+  inputs: PropertyMap,
+  script: string,
+  stdin: string | undefined,
+  previous?: ResourceState,
+): Promise<RemoteResult> {
+  const [cmd, ...args] = Array.isArray(inputs.interpreter)
+    ? (inputs.interpreter as string[])
+    : ["/bin/sh", "-c"];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(inputs.environment as Record<string, string>) };
+  if (previous !== undefined && inputs.addPreviousOutputInEnv !== false) {
+    const out = unwrapSecrets(previous.outputs) as { stdout?: string; stderr?: string };
+    env.PULUMI_COMMAND_STDOUT = out.stdout ?? "";
+    env.PULUMI_COMMAND_STDERR = out.stderr ?? "";
+  }
+  const cwd = typeof inputs.dir === "string" ? inputs.dir : undefined;
+  return runProcess(cmd, [...args, script], stdin ?? "", 600_000, { env, cwd });
 }
 
 /** Waits until every pending registration has reached the mocks. */
@@ -493,9 +543,15 @@ export function opensshRunner(workDir: string): RemoteRunner & {
   });
 }
 
-function runProcess(cmd: string, args: string[], stdin: string, timeoutMs = 600_000): Promise<RemoteResult> {
+function runProcess(
+  cmd: string,
+  args: string[],
+  stdin: string,
+  timeoutMs = 600_000,
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<RemoteResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], ...opts });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -1,9 +1,10 @@
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseClusterConfig } from "../../infra/config";
 import {
+  machineDestroyCommand,
   machineUpCommand,
   macFor,
   renderVagrantfile,
@@ -82,8 +83,54 @@ describe("the Vagrantfile", () => {
 
   it("brings a machine up with Vagrant's output on stderr, so stdout holds only the key", () => {
     const command = machineUpCommand("master1", "virtualbox");
-    expect(command.split("\n")[0]).toBe("vagrant up 'master1' --provider=virtualbox >&2");
+    expect(command.split("\n").slice(0, 2)).toEqual([
+      "set -e",
+      "vagrant up 'master1' --provider=virtualbox >&2",
+    ]);
     expect(command).toContain("vagrant ssh-config 'master1'");
+  });
+
+  it("fails the step when `vagrant up` fails", () => {
+    inTempDir((dir) => {
+      fs.writeFileSync(path.join(dir, "vagrant"), '#!/bin/sh\necho "vagrant $*" >&2\nexit 3\n', {
+        mode: 0o755,
+      });
+      const r = spawnSync("sh", ["-c", machineUpCommand("m1", "lxc")], {
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        encoding: "utf8",
+      });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        status: 3,
+        stdout: "",
+        stderr: "vagrant up m1 --provider=lxc\n",
+      });
+    });
+  });
+
+  it("destroys a machine with its own Vagrantfile, which the stack's may no longer define", () => {
+    inTempDir((dir) => {
+      const machine = { name: "slave9", ip: "10.99.0.19", role: "slave" as const };
+      fs.writeFileSync(path.join(dir, "Vagrantfile"), "# the stack's, without slave9\n");
+      // A stand-in vagrant: reports the Vagrantfile it would read and how it was called.
+      const bin = path.join(dir, "bin");
+      fs.mkdirSync(bin);
+      fs.writeFileSync(
+        path.join(bin, "vagrant"),
+        '#!/bin/sh\necho "$PWD $VAGRANT_VAGRANTFILE $*" >&2\ncat "$VAGRANT_VAGRANTFILE" >&2\nexit 7\n',
+        { mode: 0o755 },
+      );
+      const r = spawnSync("sh", ["-c", machineDestroyCommand(machine, lxc, 24, dir)], {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        encoding: "utf8",
+      });
+      expect(r.status).toBe(7);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        `${dir} .Vagrantfile.destroy-slave9 destroy -f slave9\n${renderVagrantfile([machine], lxc, 24)}`,
+      );
+      // The stand-in file is gone again; the stack's is untouched.
+      expect(fs.readdirSync(dir).sort()).toEqual(["Vagrantfile", "bin"]);
+    });
   });
 
   it("gives every machine a distinct locally administered MAC", () => {
