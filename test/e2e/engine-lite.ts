@@ -94,6 +94,12 @@ export interface EngineLiteOptions {
   provider?: Pick<ProviderHost, "check" | "diff" | "create" | "update" | "delete">;
   project?: string;
   stack?: string;
+  /**
+   * As `pulumi up --continue-on-error`: a failed step is recorded and what depends on it (directly, or
+   * through its parent) is not attempted; every other step still runs, and `up` rejects at the end with
+   * the failures. @default false: `up` rejects at the first failure
+   */
+  continueOnError?: boolean;
 }
 
 /** The value with every secret wrapper replaced by its content. */
@@ -140,6 +146,10 @@ export class EngineLite {
   private readonly seen = new Set<string>();
   private executing = false;
   private fail?: (e: Error) => void;
+  /** Failures of the current run, with continueOnError. */
+  private failures: Error[] = [];
+  /** Resources of the current run that failed or were not attempted, with continueOnError. */
+  private readonly broken = new Set<string>();
   private readonly project: string;
   private readonly stack: string;
 
@@ -171,18 +181,21 @@ export class EngineLite {
   }
 
   /**
-   * `pulumi up`: runs `program`, waits until every registration is done (or the first step fails), then
-   * deletes what the program no longer registers. Returns the program's result.
+   * `pulumi up`: runs `program`, waits until every registration is done (or, without continueOnError, the
+   * first step fails), then deletes what the program no longer registers. Returns the program's result.
    */
   async up<T>(program: () => T): Promise<T> {
     this.steps = [];
     this.sshCount = 0;
     this.seen.clear();
     this.executing = true;
+    this.failures = [];
+    this.broken.clear();
     const failed = new Promise<never>((_, reject) => (this.fail = reject));
     try {
       const result = program();
       await Promise.race([settled(), failed]);
+      if (this.failures.length > 0) throw new Error(this.failures.map((e) => e.message).join("\n"));
       const gone = [...this.state.keys()].filter((name) => !this.seen.has(name));
       await this.deleteAll(gone);
       return result;
@@ -253,6 +266,12 @@ export class EngineLite {
     };
     if (this.seen.has(args.name)) throw new Error(`duplicate resource name ${args.name}`);
     this.seen.add(args.name);
+    // Not attempted: it waits for a failed step. A stand-in result lets the program go on.
+    const notAttempted = { id: custom ? `${args.name}-not-attempted` : undefined, state: {} };
+    if ([...record.dependsOn, record.parent].some((n) => n !== undefined && this.broken.has(n))) {
+      this.broken.add(args.name);
+      return notAttempted;
+    }
     try {
       if (!custom) {
         this.state.set(args.name, record);
@@ -263,8 +282,13 @@ export class EngineLite {
       throw new Error(`engine-lite cannot run resources of type ${args.type}`);
     } catch (e) {
       const error = new Error(`${args.name}: ${e instanceof Error ? e.message : String(e)}`);
-      this.fail?.(error);
-      throw error;
+      if (!this.options.continueOnError) {
+        this.fail?.(error);
+        throw error;
+      }
+      this.failures.push(error);
+      this.broken.add(args.name);
+      return notAttempted;
     }
   }
 
@@ -543,7 +567,8 @@ export function opensshRunner(workDir: string): RemoteRunner & {
   });
 }
 
-function runProcess(
+/** Runs a process to its end, `stdin` piped and then closed; killed after `timeoutMs`. */
+export function runProcess(
   cmd: string,
   args: string[],
   stdin: string,
