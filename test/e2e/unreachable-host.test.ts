@@ -3,7 +3,8 @@
  * second agent's host powered off. Run as `pulumi up --continue-on-error` runs it, that agent's step fails
  * with an error naming the step and the address once its dial retries are spent; the apps, which wait for
  * every agent, are not attempted; the rest of the cluster is provisioned all the same. Once the host is
- * back, the next `up` runs only what is missing. Needs root, openssh-server, zookeeperd and python3.
+ * back, the next `up` runs only what is missing, and the state holds the SSH key only as a secret. Needs
+ * root, openssh-server, zookeeperd and python3.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -14,6 +15,7 @@ import { startEmulator } from "../../providers/marathon/emulator";
 import type { MarathonEmulator } from "../../providers/marathon/emulator/types";
 import { marathonAppProvider } from "../../providers/marathon/provider";
 import { startProviderHost, type ProviderHost } from "../helpers/provider-host";
+import { plainPart } from "../helpers/secrets";
 import { readStackConfig } from "../helpers/stack-config";
 import { COMMAND_TYPE, EngineLite, opensshRunner } from "./engine-lite";
 import {
@@ -155,6 +157,11 @@ describe("a host unreachable at provisioning time", () => {
     expect(emulator?.getApp(`/${APP_ID}`)).toMatchObject({ instances: 1, tasksRunning: 1 });
     const agent = await servicesOf(exec, UNREACHABLE.name);
     expect(PROCESS["mesos-slave"].test(agent.processes)).toBe(true);
+    // The stack's state holds the SSH key only inside secrets (which a real state file encrypts).
+    const keyBody = theLab().privateKey.split("\n")[1];
+    const outputs = [...engine.state.values()].map((r) => r.outputs);
+    expect(outputs.filter((o) => JSON.stringify(o).includes(keyBody)).length).toBeGreaterThan(0);
+    expect(outputs.filter((o) => JSON.stringify(plainPart(o)).includes(keyBody))).toEqual([]);
     console.log(JSON.stringify({ unreachableHostTimings: { failedUpMs: failedAfterMs } }));
   });
 });

@@ -4,6 +4,7 @@
  * secret holding a token unique to the run; `LeakAudit` searches text for each form a canary can take.
  */
 import { randomBytes } from "node:crypto";
+import { isSecretWrapper } from "./pulumi";
 
 export interface Canary {
   /** What it is, e.g. "ssh private key". */
@@ -57,6 +58,16 @@ export function textOf(value: unknown): string {
       return v;
     }) ?? String(value)
   );
+}
+
+/** A value as stored in plain text: every secret-wrapped part replaced by a placeholder. */
+export function plainPart(value: unknown): unknown {
+  if (isSecretWrapper(value)) return "[secret]";
+  if (Array.isArray(value)) return value.map(plainPart);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainPart(v)]));
+  }
+  return value;
 }
 
 /** Whether `value` holds the canary in any of its forms. */

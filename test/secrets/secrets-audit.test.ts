@@ -14,7 +14,14 @@ import { startHostProcess, type HostProcess } from "../helpers/host-process";
 import { dynamicUrn, HostCallError, secretValue } from "../helpers/provider-host";
 import { promiseOf, settled, setupMocks, type MockRecorder } from "../helpers/pulumi";
 import { startRecordingProxy, type RecordingProxy } from "../helpers/recording-proxy";
-import { holds, LeakAudit, marathonCredentialsCanary, sshKeyCanary, textOf } from "../helpers/secrets";
+import {
+  holds,
+  LeakAudit,
+  marathonCredentialsCanary,
+  plainPart,
+  sshKeyCanary,
+  textOf,
+} from "../helpers/secrets";
 import { readStackConfig, toPulumiConfig } from "../helpers/stack-config";
 
 const sshKey = sshKeyCanary();
@@ -29,21 +36,6 @@ const CONFIG = toPulumiConfig({
   marathonCredentials: marathonCredentials.value,
 });
 const SECRET_KEYS = ["mesos-cluster:ssh", "mesos-cluster:marathonCredentials"];
-
-const isSecret = (v: unknown): v is { value: unknown } =>
-  typeof v === "object" &&
-  v !== null &&
-  (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
-
-/** A value as stored in plain text: every secret-wrapped part replaced by a placeholder. */
-function plainPart(value: unknown): unknown {
-  if (isSecret(value)) return "[secret]";
-  if (Array.isArray(value)) return value.map(plainPart);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainPart(v)]));
-  }
-  return value;
-}
 
 test("the search finds each canary in every form it can leak in", () => {
   const control = new LeakAudit([sshKey, marathonCredentials]);
