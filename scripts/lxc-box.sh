@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build the vagrant-lxc box the Vagrant end-to-end suite boots (Vagrant Cloud is out of reach): a Debian
+# Build the vagrant-lxc box the Vagrant end-to-end suites boot (Vagrant Cloud is out of reach): a Debian
 # bookworm debootstrap minbase with sshd, sudo and iproute2, a `vagrant` user with NOPASSWD sudo and
-# Vagrant's insecure public key. The .box is cached under ~/.cache/mesos-cluster/boxes/, keyed by a hash
-# of this script, so later runs only print its path. Needs root, debootstrap and vagrant; the only step
-# that reaches the network is debootstrap (deb.debian.org, or $DEBIAN_MIRROR).
+# Vagrant's insecure public key; and, for the cluster suite, Debian's zookeeperd (with its JRE) and python3
+# (the Mesos and Marathon stand-ins), so that no container ever needs a mirror. The .box is cached under
+# ~/.cache/mesos-cluster/boxes/, keyed by a hash of this script, so later runs only print its path. Needs
+# root, debootstrap and vagrant; the only steps that reach the network are debootstrap and apt-get in the
+# tree (deb.debian.org, or $DEBIAN_MIRROR).
 # `lxc-box.sh --cached` only prints the cached box's path, or fails when it is not built yet.
 set -euo pipefail
 
@@ -41,9 +43,38 @@ rootfs="$work/rootfs"
   debootstrap --foreign --variant=minbase --include=openssh-server,sudo,iproute2 \
     bookworm "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" &&
     echo force-unsafe-io >"$rootfs/etc/dpkg/dpkg.cfg.d/unsafe-io" &&
-    chroot "$rootfs" /debootstrap/debootstrap --second-stage &&
-    rm "$rootfs/etc/dpkg/dpkg.cfg.d/unsafe-io"
+    chroot "$rootfs" /debootstrap/debootstrap --second-stage
 } >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
+
+# The cluster's packages that containers cannot fetch. Debian's zookeeper depends on the desktop
+# default-jre (GTK, Mesa, LLVM: the unpacked tree 654 MB instead of 393 MB, unpacked again for every
+# container) though the server needs only the headless JRE: an empty package of that name, depending on
+# default-jre-headless, stands in for it. Nothing may start in the tree (policy-rc.d); the JRE's
+# certificate store is made with java, which needs /proc.
+mkdir -p "$work/default-jre/DEBIAN"
+cat >"$work/default-jre/DEBIAN/control" <<'CONTROL'
+Package: default-jre
+Version: 2:1.17-74+headless1
+Architecture: all
+Maintainer: mesos-cluster <root@localhost>
+Depends: default-jre-headless
+Description: headless stand-in for default-jre (mesos-cluster's lxc box)
+ ZooKeeper's server runs on the headless JRE; this spares the box the desktop one.
+CONTROL
+dpkg-deb --build "$work/default-jre" "$rootfs/tmp/default-jre.deb" >/dev/null
+printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
+chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
+mount -t proc proc "$rootfs/proc"
+{
+  chroot "$rootfs" apt-get update -qq &&
+    chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      /tmp/default-jre.deb zookeeperd python3
+} >"$work/apt.log" 2>&1 || { tail -n 30 "$work/apt.log" >&2; exit 1; }
+umount "$rootfs/proc"
+rm "$rootfs/usr/sbin/policy-rc.d" "$rootfs/etc/dpkg/dpkg.cfg.d/unsafe-io" "$rootfs/tmp/default-jre.deb"
+# No systemd: `service` runs /etc/init.d scripts, and invoke-rc.d honours the rc2.d links as on sysvinit.
+printf '#!/bin/sh\necho "N 2"\n' >"$rootfs/usr/sbin/runlevel"
+chmod 0755 "$rootfs/usr/sbin/runlevel"
 
 chroot "$rootfs" useradd --create-home --shell /bin/bash vagrant
 echo "vagrant ALL=(ALL) NOPASSWD: ALL" >"$rootfs/etc/sudoers.d/vagrant"

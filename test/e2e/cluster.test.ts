@@ -9,7 +9,6 @@
  * Needs root, openssh-server, zookeeperd and /usr/bin/python3. E2E_TRACE=<file> dumps the first run's steps.
  */
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,29 +18,45 @@ import { startEmulator } from "../../providers/marathon/emulator";
 import type { MarathonEmulator } from "../../providers/marathon/emulator/types";
 import { marathonAppProvider } from "../../providers/marathon/provider";
 import { saveResult } from "../../bench/results";
-import { filesWritten } from "../cluster/fixtures";
-import type { RecordedResource } from "../helpers/pulumi";
 import { startProviderHost, type ProviderHost } from "../helpers/provider-host";
 import { readStackConfig, toPulumiConfig } from "../helpers/stack-config";
 import { COMMAND_TYPE, EngineLite, opensshRunner, type ResourceState } from "./engine-lite";
+import {
+  APP,
+  APP_ID,
+  disabled,
+  enabled,
+  expectEnsemble,
+  expectProvisioned,
+  expectScaled,
+  installStandins,
+  masterFiles,
+  phaseTimers,
+  printTimings,
+  PROCESS,
+  provisioning,
+  readFiles,
+  servicesOf,
+  setStackConfig,
+  slaveFiles,
+  waitForModes,
+  zkElection,
+  type HostExec,
+  type Master,
+  type Slave,
+} from "./expectations";
 import { createLab, type Lab } from "./lab";
-
-type Master = { name: string; ip: string; zkId: number };
-type Slave = { name: string; ip: string };
 
 const E2E = readStackConfig("e2e");
 const MASTERS = E2E.masters as Master[];
 const SLAVES = E2E.slaves as Slave[];
-const APP_ID = "rails-app-on-mesos-marathon";
-const APP = `apps-${APP_ID}`;
-const ZK = MASTERS.map((m) => `${m.ip}:2181`).join(",");
-const STANDINS = path.join(__dirname, "standins");
 /** The machine's own file: what every host's overlay root had before the program ran. */
 const original = (file: string): string => fs.readFileSync(file, "utf8");
 
 jest.setTimeout(300_000);
 
 const timings: Record<string, number> = {};
+const { timed, cpuTimed } = phaseTimers(timings);
 let lab: Lab | undefined;
 let soloLab: Lab | undefined;
 let emulator: MarathonEmulator | undefined;
@@ -64,202 +79,23 @@ function theEmulator(): MarathonEmulator {
   return emulator;
 }
 
-/** The e2e stack config as `pulumi config` hands it over, with the lab's key as the secret ssh.privateKey. */
-function setStackConfig(
-  privateKey: string,
-  overrides: Record<string, unknown> = {},
-  instances?: number,
-): void {
-  const apps = structuredClone(E2E.apps) as Record<string, Record<string, unknown>>;
-  if (instances !== undefined) apps[APP_ID].instances = instances;
-  const raw = { ...E2E, ssh: { ...(E2E.ssh as object), privateKey }, apps, ...overrides };
-  pulumi.runtime.setAllConfig(toPulumiConfig(raw), ["mesos-cluster:ssh"]);
-}
+/** A command inside a lab host, through its namespaces. */
+const exec: HostExec = (host, command, opts) => theLab().exec(host, command, opts);
 
-/** `pulumi up` of the e2e stack with `instances` of the app. */
+/** `pulumi up` of the e2e stack with `instances` of the app, the lab's key as the secret ssh.privateKey. */
 async function up(instances: number): Promise<StackOutputs> {
-  setStackConfig(theLab().privateKey, {}, instances);
+  setStackConfig(E2E, { ssh: { ...(E2E.ssh as object), privateKey: theLab().privateKey } }, instances);
   return engine.up(() => program(loadConfig()));
 }
 
-const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
-
-/** CPU time the whole machine spent busy (all cores, every process), in ms. */
-function machineBusyMs(): number {
-  return os.cpus().reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.irq, 0);
+/** Every host's stand-ins, Marathon forwarded to `backend`. */
+async function installAll(l: Lab, masters: string[], slaves: string[], backend: string): Promise<void> {
+  const run: HostExec = (host, command, opts) => l.exec(host, command, opts);
+  await Promise.all([
+    ...masters.map((h) => installStandins(run, h, "master", backend)),
+    ...slaves.map((h) => installStandins(run, h, "slave", backend)),
+  ]);
 }
-
-/** Runs `f`, recording the machine's busy CPU time during it as `label`. */
-async function cpuTimed<T>(label: string, f: () => Promise<T>): Promise<T> {
-  const start = machineBusyMs();
-  try {
-    return await f();
-  } finally {
-    timings[label] = Math.round(machineBusyMs() - start);
-  }
-}
-
-async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
-  const start = Date.now();
-  try {
-    return await f();
-  } finally {
-    timings[label] = Date.now() - start;
-  }
-}
-
-/**
- * The ZooKeeper election in the engine's last run: from the last member's ZooKeeper step to the last
- * member's readiness gate. Only the gates run then; every other step waits for them.
- */
-function zkElection(e: EngineLite, masters: readonly { name: string }[]): number {
-  const last = (step: string) =>
-    Math.max(...masters.map((m) => e.step(`mesos-zookeeper-${m.name}-${step}`).end));
-  return last("zookeeper-ready") - last("zookeeper");
-}
-
-/**
- * Provisioning in the engine's last run: wall time from the first Command step's start to the last one's
- * end, less the ZooKeeper election, which is a phase of its own.
- */
-function provisioning(e: EngineLite, masters: readonly { name: string }[]): number {
-  const steps = e.steps.filter((s) => s.type === COMMAND_TYPE);
-  const span = Math.max(...steps.map((s) => s.end)) - Math.min(...steps.map((s) => s.start));
-  return span - zkElection(e, masters);
-}
-
-/** Puts the stand-ins where the Mesos and Marathon packages would put theirs, enabled at boot. */
-function standinInstallScript(role: "master" | "slave", backend: string): string {
-  const put = (file: string, dest: string, mode: string): string =>
-    `mkdir -p ${path.dirname(dest)} && echo ${fs.readFileSync(path.join(STANDINS, file)).toString("base64")} | base64 -d > ${dest} && chmod ${mode} ${dest}`;
-  const services =
-    role === "master" ? ["mesos-master", "mesos-slave", "marathon"] : ["mesos-master", "mesos-slave"];
-  return [
-    "set -e",
-    put("standin.py", "/usr/lib/mesos-standins/standin.py", "0755"),
-    put("init-common.sh", "/usr/lib/mesos-standins/init-common.sh", "0644"),
-    `echo ${backend} > /usr/lib/mesos-standins/marathon-backend`,
-    ...services.map((s) => `${put(s, `/etc/init.d/${s}`, "0755")} && update-rc.d ${s} defaults`),
-    // Host image tuning, not the program's business: three JVMs must start quickly on two cores.
-    `echo 'JAVA_OPTS="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"' >> /etc/default/zookeeper`,
-  ].join("\n");
-}
-
-async function installStandins(l: Lab, masters: string[], slaves: string[], backend: string): Promise<void> {
-  await Promise.all(
-    [...masters.map((h) => [h, "master"] as const), ...slaves.map((h) => [h, "slave"] as const)].map(
-      async ([host, role]) => {
-        const r = await l.exec(host, standinInstallScript(role, backend));
-        if (r.code !== 0) throw new Error(`stand-ins on ${host}: ${r.stderr}`);
-      },
-    ),
-  );
-}
-
-/** A four-letter word sent to a ZooKeeper server; the answer read to EOF ("" when nothing answers). */
-function fourLetter(ip: string, word: string, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    let answer = "";
-    const sock = net.connect({ host: ip, port: 2181 });
-    const done = (): void => {
-      sock.destroy();
-      resolve(answer);
-    };
-    sock.setTimeout(timeoutMs, done);
-    sock.on("connect", () => sock.write(word));
-    sock.on("data", (d) => (answer += d.toString()));
-    sock.on("end", done);
-    sock.on("error", done);
-  });
-}
-
-type Mode = "leader" | "follower" | "standalone" | "not serving" | "down";
-
-async function zkMode(ip: string): Promise<Mode> {
-  const answer = await fourLetter(ip, "srvr");
-  const m = /^Mode: (\w+)/m.exec(answer);
-  if (m !== null) return m[1] as Mode;
-  return answer.includes("not currently serving") ? "not serving" : "down";
-}
-
-async function waitForModes(ips: string[], ok: (modes: Mode[]) => boolean, limitMs: number): Promise<Mode[]> {
-  const deadline = Date.now() + limitMs;
-  let modes: Mode[] = [];
-  while (Date.now() < deadline) {
-    modes = await Promise.all(ips.map(zkMode));
-    if (ok(modes)) return modes;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`ZooKeeper on ${ips.join(",")} did not settle in ${limitMs} ms: ${modes.join(",")}`);
-}
-
-/** Files and links read on a host: content, or `-> target` for a symlink, or null when absent. */
-async function readFiles(host: string, paths: string[]): Promise<Record<string, string | null>> {
-  const py = [
-    "import json, os, sys",
-    "def read(p):",
-    "    if os.path.islink(p): return '-> ' + os.readlink(p)",
-    "    return open(p).read() if os.path.exists(p) else None",
-    "print(json.dumps({p: read(p) for p in sys.argv[1:]}))",
-  ].join("\n");
-  const r = await theLab().exec(host, `/usr/bin/python3 - ${paths.join(" ")}`, { input: py });
-  if (r.code !== 0) throw new Error(`reading files on ${host}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Record<string, string | null>;
-}
-
-/** Boot links in /etc/rc2.d (`S01zookeeper`, …) and the command lines of running processes. */
-async function servicesOf(host: string): Promise<{ links: string[]; processes: string }> {
-  const r = await theLab().exec(host, "ls /etc/rc2.d; echo ---; ps -eo args");
-  const [links, processes] = r.stdout.split("---\n");
-  return { links: links.trim().split("\n"), processes };
-}
-
-const enabled = (links: string[], svc: string): boolean =>
-  links.some((l) => new RegExp(`^S\\d\\d${svc}$`).test(l));
-const disabled = (links: string[], svc: string): boolean =>
-  !enabled(links, svc) && links.some((l) => new RegExp(`^K\\d\\d${svc}$`).test(l));
-const PROCESS = {
-  zookeeper: /QuorumPeerMain/,
-  "mesos-master": /standin\.py mesos-master/,
-  "mesos-slave": /standin\.py mesos-slave/,
-  marathon: /standin\.py marathon-forwarder/,
-};
-
-function masterFiles(m: Master): Record<string, string> {
-  return {
-    "/etc/zookeeper/conf/myid": `${m.zkId}\n`,
-    "/etc/zookeeper/conf/zoo.cfg": [
-      "tickTime=2000",
-      "initLimit=10",
-      "syncLimit=5",
-      "dataDir=/var/lib/zookeeper",
-      "clientPort=2181",
-      "4lw.commands.whitelist=srvr,ruok,stat,mntr,conf",
-      "admin.enableServer=false",
-      ...MASTERS.map((x) => `server.${x.zkId}=${x.ip}:2888:3888`),
-      "",
-    ].join("\n"),
-    "/etc/mesos/zk": `zk://${ZK}/mesos\n`,
-    "/etc/mesos-master/ip": `${m.ip}\n`,
-    "/etc/mesos-master/hostname": `${m.ip}\n`,
-    "/etc/mesos-master/quorum": "2\n",
-    "/etc/marathon/conf/hostname": `${m.ip}\n`,
-    "/etc/marathon/conf/master": `zk://${ZK}/mesos\n`,
-    "/etc/marathon/conf/zk": `zk://${ZK}/marathon\n`,
-    "/etc/default/marathon": `export LIBPROCESS_IP=${m.ip}\n`,
-  };
-}
-
-function slaveFiles(s: Slave): Record<string, string> {
-  return {
-    "/etc/mesos/zk": `zk://${ZK}/mesos\n`,
-    "/etc/mesos-slave/ip": `${s.ip}\n`,
-    "/etc/mesos-slave/hostname": `${s.ip}\n`,
-  };
-}
-
-const commandsOf = (e: EngineLite, host: string): ResourceState[] =>
-  [...e.state.values()].filter((r) => r.type === COMMAND_TYPE && r.name.includes(`-${host}-`));
 
 beforeAll(async () => {
   for (const [file, pkg] of [
@@ -283,7 +119,7 @@ beforeAll(async () => {
     deploymentStepMs: 100,
   }));
   await timed("standinInstallMs", () =>
-    installStandins(
+    installAll(
       l,
       MASTERS.map((m) => m.name),
       SLAVES.map((s) => s.name),
@@ -310,65 +146,13 @@ afterAll(async () => {
   await lab?.destroy();
   await soloLab?.destroy();
   fs.rmSync(workDir, { recursive: true, force: true });
-  const rows = Object.entries(timings).map(([k, v]) => `${k.padEnd(24)} ${String(v).padStart(8)}`);
-  console.log(["phase                    value (ms)", ...rows].join("\n"));
-  console.log(JSON.stringify({ e2eTimings: timings }));
+  printTimings("e2eTimings", timings);
   if (timings.sixToOneRatioPct !== undefined) saveResult("e2e", timings);
 });
 
 describe("the e2e stack on six real hosts", () => {
   test("1. every host has the seed's files with the exact contents, and services per role", async () => {
-    for (const m of MASTERS) {
-      const expected = masterFiles(m);
-      const mine = commandsOf(engine, m.name) as unknown as RecordedResource[];
-      expect(filesWritten(mine)).toEqual(expected);
-      const onHost = await readFiles(m.name, [...Object.keys(expected), "/var/lib/zookeeper/myid"]);
-      expect(onHost).toEqual({ ...expected, "/var/lib/zookeeper/myid": "-> /etc/zookeeper/conf/myid" });
-      const { links, processes } = await servicesOf(m.name);
-      for (const svc of ["zookeeper", "mesos-master", "marathon"] as const) {
-        expect({
-          host: m.name,
-          svc,
-          enabled: enabled(links, svc),
-          running: PROCESS[svc].test(processes),
-        }).toEqual({
-          host: m.name,
-          svc,
-          enabled: true,
-          running: true,
-        });
-      }
-      expect(disabled(links, "mesos-slave")).toBe(true);
-      expect(processes).not.toMatch(PROCESS["mesos-slave"]);
-    }
-    for (const s of SLAVES) {
-      const expected = slaveFiles(s);
-      const mine = commandsOf(engine, s.name) as unknown as RecordedResource[];
-      expect(filesWritten(mine)).toEqual(expected);
-      expect(
-        await readFiles(s.name, [...Object.keys(expected), "/etc/marathon/conf/zk", "/etc/mesos-master/ip"]),
-      ).toEqual({
-        ...expected,
-        "/etc/marathon/conf/zk": null,
-        "/etc/mesos-master/ip": null,
-      });
-      const { links, processes } = await servicesOf(s.name);
-      expect(enabled(links, "mesos-slave")).toBe(true);
-      expect(processes).toMatch(PROCESS["mesos-slave"]);
-      for (const svc of ["mesos-master", "zookeeper"] as const) {
-        expect({
-          host: s.name,
-          svc,
-          disabled: disabled(links, svc),
-          running: PROCESS[svc].test(processes),
-        }).toEqual({
-          host: s.name,
-          svc,
-          disabled: true,
-          running: false,
-        });
-      }
-    }
+    await expectProvisioned(engine, exec, MASTERS, SLAVES);
   });
 
   test("steps ran in Pulumi's dependency order, independent ones concurrently", () => {
@@ -397,34 +181,11 @@ describe("the e2e stack on six real hosts", () => {
   });
 
   test("2. ZooKeeper forms a 3-server ensemble from the program's zoo.cfg and myid, with a leader", async () => {
-    const modes = await waitForModes(
-      MASTERS.map((m) => m.ip),
-      (ms) =>
-        ms.filter((x) => x === "leader").length === 1 && ms.filter((x) => x === "follower").length === 2,
-      30_000,
-    );
-    expect(modes.sort()).toEqual(["follower", "follower", "leader"]);
-    for (const m of MASTERS) {
-      const conf = await fourLetter(m.ip, "conf");
-      expect(conf).toMatch(new RegExp(`^serverId=${m.zkId}$`, "m"));
-      expect(conf).toContain("dataDir=/var/lib/zookeeper");
-    }
+    await expectEnsemble(MASTERS);
   });
 
   test("3. the Rails app is created through the provider, then scaled 1 -> 3 by the stack config alone", async () => {
-    const marathon = theEmulator();
-    expect(engine.mustGet(APP).inputs.marathonEndpoints).toEqual(MASTERS.map((m) => `http://${m.ip}:8080`));
-    expect(marathon.getApp(`/${APP_ID}`)).toMatchObject({ instances: 1, tasksRunning: 1 });
-
-    const outputs = await timed("scaleMs", () => up(3));
-    const changed = engine.steps.filter((x) => x.op !== "same");
-    expect(changed.map((x) => [x.name, x.op])).toEqual([[APP, "update"]]);
-    expect(engine.sshCount).toBe(0);
-    expect(marathon.getApp(`/${APP_ID}`)).toMatchObject({ instances: 3, tasksRunning: 3 });
-    const endpoints = (await valueOf(outputs.endpoints))[APP_ID];
-    expect(endpoints).toHaveLength(3);
-    for (const e of endpoints) expect(e).toMatch(/^10\.99\.0\.1[4-6]:\d+$/);
-    expect(new Set(endpoints).size).toBe(3);
+    await expectScaled(engine, theEmulator(), MASTERS, SLAVES, () => timed("scaleMs", () => up(3)));
   });
 
   test("4. a second run plans nothing, and every host script run again by hand changes nothing", async () => {
@@ -519,7 +280,7 @@ describe("the e2e stack on six real hosts", () => {
 
     // master3 and slave1 stayed up all along.
     const master = MASTERS[2];
-    const m = await servicesOf(master.name);
+    const m = await servicesOf(exec, master.name);
     for (const svc of ["zookeeper", "mesos-master", "marathon"] as const) {
       expect({ svc, running: PROCESS[svc].test(m.processes), disabled: disabled(m.links, svc) }).toEqual({
         svc,
@@ -529,11 +290,11 @@ describe("the e2e stack on six real hosts", () => {
     }
     expect(enabled(m.links, "mesos-slave")).toBe(true);
     const removed = Object.fromEntries(
-      Object.keys(masterFiles(master))
+      Object.keys(masterFiles(master, MASTERS))
         .filter((f) => !f.startsWith("/etc/zookeeper/"))
         .map((f) => [f, null]),
     );
-    const files = await readFiles(master.name, Object.keys(masterFiles(master)));
+    const files = await readFiles(exec, master.name, Object.keys(masterFiles(master, MASTERS)));
     expect(Object.fromEntries(Object.keys(removed).map((f) => [f, files[f]]))).toEqual(removed);
     // The ZooKeeper files were put back as the package had them (before the package itself was removed).
     const said = (step: string) => at(`mesos-zookeeper-${master.name}-${step}`).stdout ?? "";
@@ -542,19 +303,19 @@ describe("the e2e stack on six real hosts", () => {
     afterDestroy = {
       zookeeperd: (await l.exec(master.name, "dpkg-query -W -f='${Status}' zookeeperd 2>/dev/null || true"))
         .stdout,
-      files: await readFiles(master.name, [
+      files: await readFiles(exec, master.name, [
         "/etc/zookeeper/conf/zoo.cfg",
         "/etc/zookeeper/conf/myid",
         "/var/lib/zookeeper/myid",
       ]),
       myidLinkDelete: said("zookeeper"),
     };
-    const s = await servicesOf(SLAVES[0].name);
+    const s = await servicesOf(exec, SLAVES[0].name);
     expect(PROCESS["mesos-slave"].test(s.processes)).toBe(false);
     expect(disabled(s.links, "mesos-slave")).toBe(true);
     expect(enabled(s.links, "mesos-master") && enabled(s.links, "zookeeper")).toBe(true);
-    expect(await readFiles(SLAVES[0].name, Object.keys(slaveFiles(SLAVES[0])))).toEqual(
-      Object.fromEntries(Object.keys(slaveFiles(SLAVES[0])).map((f) => [f, null])),
+    expect(await readFiles(exec, SLAVES[0].name, Object.keys(slaveFiles(SLAVES[0], MASTERS)))).toEqual(
+      Object.fromEntries(Object.keys(slaveFiles(SLAVES[0], MASTERS)).map((f) => [f, null])),
     );
 
     await l.destroy();
@@ -581,7 +342,7 @@ describe("the e2e stack on six real hosts", () => {
     const solo = { name: "master1", ip: "10.97.0.11", zkId: 10 };
     const l = (soloLab = await createLab({ hosts: [solo], bridge: "mce2e1", subnet: "10.97.0.0/24" }));
     soloEmulator = await startEmulator({ host: l.gateway, port: 0, deploymentStepMs: 100 });
-    await installStandins(l, [solo.name], [], `${l.gateway}:${soloEmulator.port}`);
+    await installAll(l, [solo.name], [], `${l.gateway}:${soloEmulator.port}`);
     const soloEngine = new EngineLite({ ssh, provider: providerHost, stack: "e2e-solo" });
     await soloEngine.install();
     pulumi.runtime.setAllConfig(

@@ -6,7 +6,6 @@
  * reaches a mirror), on a bridge the suite creates, which forwards nowhere.
  * Needs root, vagrant, vagrant-lxc and lxc; skipped with a message when not root or without vagrant-lxc.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,70 +13,37 @@ import * as pulumi from "@pulumi/pulumi";
 import type { VagrantMachine } from "../../infra/render/vagrantfile";
 import { VagrantMachines } from "../../infra/vagrant";
 import { isSecretWrapper } from "../helpers/pulumi";
-import { PROJECT_ROOT } from "../helpers/stack-config";
 import { EngineLite, LOCAL_COMMAND_TYPE, opensshRunner, sshTargetOf, unwrapSecrets } from "./engine-lite";
+import { phaseTimers, printTimings, valueOf } from "./expectations";
+import {
+  BOX,
+  VAGRANT_ENV,
+  addBox,
+  containers as containersWith,
+  createBridge,
+  run,
+  sweep,
+  vagrantSkipReason as skipReason,
+  vagrantStatus as statusIn,
+} from "./vagrant-setup";
 
 const BRIDGE = "mcvg0";
 const GATEWAY = "10.96.0.1";
 const PREFIX_LENGTH = 24;
-const BOX = "mesos-cluster/debian-bookworm-lxc";
 /** Basename of the Vagrant project: vagrant-lxc names containers `<basename>_<machine>_<suffix>`. */
 const PROJECT = "mcvge2e";
 const CONTAINER_PREFIX = `${PROJECT}_`;
-const LXC_DIR = "/var/lib/lxc";
-const ENV = {
-  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-  VAGRANT_CHECKPOINT_DISABLE: "1",
-  VAGRANT_BOX_UPDATE_CHECK_DISABLE: "1",
-};
 
 const master1: VagrantMachine = { name: "master1", ip: "10.96.0.11", role: "master" };
 const slave1: VagrantMachine = { name: "slave1", ip: "10.96.0.21", role: "slave" };
 const slave2: VagrantMachine = { name: "slave2", ip: "10.96.0.22", role: "slave" };
 
-const skipReason =
-  process.getuid?.() !== 0
-    ? "not root"
-    : !fs.existsSync("/usr/share/vagrant-plugins/plugins.d/vagrant-lxc.json")
-      ? "vagrant-lxc is not installed (apt-get install vagrant-lxc lxc)"
-      : undefined;
 if (skipReason !== undefined) console.warn(`vagrant-lxc suite skipped: ${skipReason}`);
 const describeReal = skipReason === undefined ? describe : describe.skip;
 
 jest.setTimeout(180_000);
 
-/** Runs a command to completion; throws with its output unless it exits 0 (or `allowFail`). */
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean } = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", env: opts.env ?? { ...process.env, ...ENV } });
-  if (!opts.allowFail && (r.error !== undefined || r.status !== 0)) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.error?.message ?? ""}${r.stderr}`);
-  }
-  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-/** The suite's containers (left over by a crashed run, too), from LXC's own directory. */
-const containers = (): string[] =>
-  fs.existsSync(LXC_DIR) ? fs.readdirSync(LXC_DIR).filter((n) => n.startsWith(CONTAINER_PREFIX)) : [];
-
-/** Last resort: kill and remove the suite's containers by name, then the bridge and its rule. */
-function sweep(): void {
-  for (const name of containers()) {
-    run("lxc-stop", ["-k", "-n", name], { allowFail: true });
-    run("lxc-destroy", ["-f", "-n", name], { allowFail: true });
-  }
-  run("ip", ["link", "del", BRIDGE], { allowFail: true });
-  while (run("ip", ["rule", "del", "iif", BRIDGE, "prohibit"], { allowFail: true }).status === 0);
-}
-
-function createBridge(): void {
-  run("ip", ["link", "add", BRIDGE, "type", "bridge", "forward_delay", "0"]);
-  run("ip", ["addr", "add", `${GATEWAY}/${PREFIX_LENGTH}`, "dev", BRIDGE]);
-  run("ip", ["link", "set", BRIDGE, "up"]);
-  // Nothing from the containers may leave the bridge, even if this machine forwards packets.
-  run("ip", ["rule", "add", "iif", BRIDGE, "prohibit"]);
-}
-
-const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
+const containers = (): string[] => containersWith(CONTAINER_PREFIX);
 
 describeReal("VagrantMachines with the vagrant-lxc provider, for real", () => {
   const timings: Record<string, number> = {};
@@ -93,14 +59,7 @@ describeReal("VagrantMachines with the vagrant-lxc provider, for real", () => {
   /** The component of the last `up`. */
   let machines: VagrantMachines | undefined;
 
-  async function timed<T>(label: string, f: () => Promise<T> | T): Promise<T> {
-    const start = Date.now();
-    try {
-      return await f();
-    } finally {
-      timings[label] = Date.now() - start;
-    }
-  }
+  const { timed } = phaseTimers(timings);
 
   /** `pulumi up` of the component with these machines. */
   async function up(list: VagrantMachine[]): Promise<VagrantMachines> {
@@ -126,17 +85,7 @@ describeReal("VagrantMachines with the vagrant-lxc provider, for real", () => {
     fs.readFileSync(path.join(directory, ".vagrant/machines", m.name, "lxc/id"), "utf8").trim();
   const initPid = (container: string): string => run("lxc-info", ["-pH", "-n", container]).stdout.trim();
 
-  /** `vagrant status`: state by machine name. */
-  function vagrantStatus(): Record<string, string> {
-    const out = run("vagrant", ["status", "--machine-readable"], { env: vagrantEnv }).stdout;
-    return Object.fromEntries(
-      out
-        .split("\n")
-        .map((l) => l.split(","))
-        .filter((f) => f[2] === "state")
-        .map((f) => [f[1], f[3]]),
-    );
-  }
+  const vagrantStatus = (): Record<string, string> => statusIn(vagrantEnv);
 
   /** Logs in with the key and user the component output, at the machine's IP: `hostname` and `id -u`. */
   async function login(m: VagrantMachine): Promise<string> {
@@ -152,17 +101,12 @@ describeReal("VagrantMachines with the vagrant-lxc provider, for real", () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "mesos-vagrant-lxc-"));
     directory = path.join(workDir, PROJECT);
     vagrantHome = path.join(workDir, "vagrant-home");
-    vagrantEnv = { ...process.env, ...ENV, VAGRANT_HOME: vagrantHome, VAGRANT_CWD: directory };
+    vagrantEnv = { ...process.env, ...VAGRANT_ENV, VAGRANT_HOME: vagrantHome, VAGRANT_CWD: directory };
     ssh = opensshRunner(path.join(workDir, "ssh"));
     engine = new EngineLite({ ssh, stack: "vagrant-lxc" });
-    sweep();
-    const box = run("bash", [path.join(PROJECT_ROOT, "scripts/lxc-box.sh"), "--cached"]).stdout.trim();
-    await timed("boxAddMs", () =>
-      run("vagrant", ["box", "add", "--force", "--name", BOX, box], {
-        env: { ...process.env, ...ENV, VAGRANT_HOME: vagrantHome },
-      }),
-    );
-    createBridge();
+    sweep(CONTAINER_PREFIX, BRIDGE);
+    await timed("boxAddMs", () => addBox(vagrantHome));
+    createBridge(BRIDGE, GATEWAY, PREFIX_LENGTH);
     // Every `vagrant` run of the component's Commands inherits this process's environment.
     process.env.VAGRANT_HOME = vagrantHome;
     await engine.install();
@@ -170,14 +114,12 @@ describeReal("VagrantMachines with the vagrant-lxc provider, for real", () => {
 
   afterAll(async () => {
     await ssh?.close().catch(() => undefined);
-    sweep();
+    sweep(CONTAINER_PREFIX, BRIDGE);
     if (workDir !== undefined) fs.rmSync(workDir, { recursive: true, force: true });
     if (savedHome === undefined) delete process.env.VAGRANT_HOME;
     else process.env.VAGRANT_HOME = savedHome;
     timings.suiteMs = Date.now() - suiteStart;
-    const rows = Object.entries(timings).map(([k, v]) => `${k.padEnd(24)} ${String(v).padStart(8)}`);
-    console.log(["phase                    value (ms)", ...rows].join("\n"));
-    console.log(JSON.stringify({ vagrantLxcTimings: timings }));
+    printTimings("vagrantLxcTimings", timings);
   });
 
   test("a. two machines come up in parallel; each answers ssh at its IP with the key output as a secret", async () => {
