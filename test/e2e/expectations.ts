@@ -135,7 +135,7 @@ export function fourLetter(ip: string, word: string, timeoutMs = 3000): Promise<
   });
 }
 
-type Mode = "leader" | "follower" | "standalone" | "not serving" | "down";
+export type Mode = "leader" | "follower" | "standalone" | "not serving" | "down";
 
 async function zkMode(ip: string): Promise<Mode> {
   const answer = await fourLetter(ip, "srvr");

@@ -6,6 +6,7 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
+import { waitForModes, type Mode } from "./expectations";
 import { createLab, Lab, LabHostSpec } from "./lab";
 
 // Its own bridge and subnet, so it never collides with a full e2e lab on the default ones.
@@ -116,25 +117,13 @@ describe("host lab", () => {
 });
 
 describe("ZooKeeper ensemble on the lab", () => {
-  type Mode = "leader" | "follower" | "standalone" | "not serving" | "down";
-
-  async function mode(host: string): Promise<Mode> {
-    const r = await theLab().exec(host, "echo srvr | nc -N -w 2 127.0.0.1 2181", { timeoutMs: 5000 });
-    const m = /^Mode: (\w+)/m.exec(r.stdout);
-    if (m !== null) return m[1] as Mode;
-    return r.stdout.includes("not currently serving") ? "not serving" : "down";
-  }
-
-  async function waitFor(hosts: string[], ok: (modes: Mode[]) => boolean, limitMs: number): Promise<Mode[]> {
-    const deadline = Date.now() + limitMs;
-    let modes: Mode[] = [];
-    while (Date.now() < deadline) {
-      modes = await Promise.all(hosts.map(mode));
-      if (ok(modes)) return modes;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`ZooKeeper on ${hosts.join(",")} did not settle in ${limitMs} ms: ${modes.join(",")}`);
-  }
+  /** ZooKeeper's modes on the named hosts, asked from outside at their addresses, once `ok` holds. */
+  const waitFor = (names: string[], ok: (modes: Mode[]) => boolean, limitMs: number): Promise<Mode[]> =>
+    waitForModes(
+      names.map((n) => HOSTS.find((h) => h.name === n)!.ip),
+      ok,
+      limitMs,
+    );
 
   const quorum = (modes: Mode[]): boolean =>
     modes.filter((m) => m === "leader").length === 1 && modes.filter((m) => m === "follower").length === 2;
