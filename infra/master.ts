@@ -36,7 +36,10 @@ export interface MesosMasterArgs {
   readonly readinessTimeoutSeconds: number;
   /** Steps that must finish before anything is configured (the host's packages). @default - none */
   readonly installed?: pulumi.Resource[];
-  /** Steps that must finish before mesos-master is configured (the ZooKeeper ensemble's gates). @default - none */
+  /**
+   * Steps that must finish before mesos-master is configured (the ZooKeeper ensemble's gates).
+   * @default - none
+   */
   readonly zooKeeperReady?: pulumi.Resource[];
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;

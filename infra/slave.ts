@@ -30,7 +30,10 @@ export interface MesosSlaveArgs {
   readonly packages?: readonly PackagePin[];
   /** The apt source to add (and whose key to import) first. @default - apt sources are left alone */
   readonly aptSource?: AptSource;
-  /** Steps that must finish before mesos-slave is set up (the ZooKeeper ensemble's gates). @default - none */
+  /**
+   * Steps that must finish before mesos-slave is set up (the ZooKeeper ensemble's gates).
+   * @default - none
+   */
   readonly zooKeeperReady?: pulumi.Resource[];
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;

@@ -1,4 +1,7 @@
-/** The part of a step that writes a set of config files and links; contents travel on stdin, never in the command line. */
+/**
+ * The part of a step that writes a set of config files and links; contents travel on stdin, never in the
+ * command line.
+ */
 import { shellQuote, takeStdin, type ConfigFile, type ScriptPart } from "./shell";
 
 /** A symlink a step keeps pointing at `target`. */

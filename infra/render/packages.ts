@@ -1,4 +1,7 @@
-/** The apt source and package install parts of a host's packages step, bounded with `timeout` so a dead mirror fails the step. */
+/**
+ * The apt source and package install parts of a host's packages step, bounded with `timeout` so a dead
+ * mirror fails the step.
+ */
 import type { PackageSettings } from "../config";
 import { shellQuote, takeStdin, type ScriptPart } from "./shell";
 
@@ -92,7 +95,7 @@ echo "removed $names"`;
   return { create, delete: remove };
 }
 
-/** The apt source (when managed) then the install, as parts of a host's step; none when there is nothing to do. */
+/** The apt source (when managed), then the install, as parts of a host's step; none when nothing is to do. */
 export function packageParts(pins: readonly PackagePin[], source?: AptSource): ScriptPart[] {
   return [...(source ? [aptSourcePart(source)] : []), ...(pins.length > 0 ? [installPart(pins)] : [])];
 }
