@@ -7,16 +7,16 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { VAGRANT_ENVIRONMENT } from "../../infra/render/vagrantfile";
 import { PROJECT_ROOT } from "../helpers/stack-config";
 
 /** The box's name in the suites' VAGRANT_HOME. */
 export const BOX = "mesos-cluster/debian-bookworm-lxc";
 const LXC_DIR = "/var/lib/lxc";
-/** What every `vagrant` run needs: no calls home, no box update checks. */
+/** What every `vagrant` run needs: the program's own environment (no calls home) and the system PATH. */
 export const VAGRANT_ENV = {
   PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-  VAGRANT_CHECKPOINT_DISABLE: "1",
-  VAGRANT_BOX_UPDATE_CHECK_DISABLE: "1",
+  ...VAGRANT_ENVIRONMENT,
 };
 
 /** Why a Vagrant suite cannot run here, or undefined. */
