@@ -24,7 +24,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ProviderHost } from "../helpers/provider-host";
+import { MiniStack, type ProviderOps } from "../helpers/mini-engine";
 import { isSecretWrapper, type Monitor, type RegisterRequest } from "../helpers/pulumi";
 
 type PropertyMap = Record<string, unknown>;
@@ -91,7 +91,7 @@ export interface ResourceState {
 export interface EngineLiteOptions {
   ssh: RemoteRunner;
   /** The dynamic-provider host, for dynamic resources. */
-  provider?: Pick<ProviderHost, "check" | "diff" | "create" | "update" | "delete">;
+  provider?: ProviderOps;
   project?: string;
   stack?: string;
   /**
@@ -146,6 +146,8 @@ export class EngineLite {
   private readonly seen = new Set<string>();
   private executing = false;
   private fail?: (e: Error) => void;
+  /** The engine's steps for dynamic resources, one stack per resource type. */
+  private readonly dynamicStacks = new Map<string, MiniStack>();
   /** Failures of the current run, with continueOnError. */
   private failures: Error[] = [];
   /** Resources of the current run that failed or were not attempted, with continueOnError. */
@@ -349,9 +351,15 @@ export class EngineLite {
     return r;
   }
 
-  private provider(): NonNullable<EngineLiteOptions["provider"]> {
-    if (this.options.provider === undefined) throw new Error("no dynamic-provider host given");
-    return this.options.provider;
+  /** The engine's steps for the dynamic resources of `type`, over the provider host. */
+  private dynamicStack(type: string): MiniStack {
+    let stack = this.dynamicStacks.get(type);
+    if (stack === undefined) {
+      if (this.options.provider === undefined) throw new Error("no dynamic-provider host given");
+      stack = new MiniStack(this.options.provider, (name) => this.urnOf({ type, name }));
+      this.dynamicStacks.set(type, stack);
+    }
+    return stack;
   }
 
   private urnOf(s: Pick<ResourceState, "type" | "name">): string {
@@ -359,45 +367,14 @@ export class EngineLite {
   }
 
   private async dynamic(next: ResourceState): Promise<pulumi.runtime.MockResourceResult> {
-    const host = this.provider();
-    const urn = this.urnOf(next);
-    const old = this.state.get(next.name);
     const start = Date.now();
-    const checked = await host.check(urn, old?.inputs ?? {}, withoutProvider(next.inputs));
-    if (checked.failures.length > 0) {
-      throw new Error(
-        `check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
-      );
-    }
-    const inputs = withoutProvider(checked.inputs);
-    let op: Operation = "create";
-    let id: string;
-    let outputs: PropertyMap;
-    if (old === undefined) {
-      const created = await host.create(urn, inputs);
-      ({ id } = created);
-      outputs = withoutProvider(created.properties);
-    } else {
-      const diff = await host.diff(old.id!, urn, old.outputs, inputs);
-      if (diff.replaces.length > 0) {
-        op = "replace";
-        await host.delete(old.id!, urn, old.outputs);
-        const created = await host.create(urn, inputs);
-        ({ id } = created);
-        outputs = withoutProvider(created.properties);
-      } else if (diff.changes === "none") {
-        op = "same";
-        id = old.id!;
-        outputs = old.outputs;
-      } else {
-        op = "update";
-        id = old.id!;
-        outputs = withoutProvider((await host.update(id, urn, old.outputs, inputs)).properties);
-      }
-    }
-    this.state.set(next.name, { ...next, inputs, id, outputs });
-    this.steps.push({ name: next.name, type: next.type, op, start, end: Date.now() });
-    return { id, state: outputs };
+    const { operation, state } = await this.dynamicStack(next.type).up(
+      next.name,
+      withoutProvider(next.inputs),
+    );
+    this.state.set(next.name, { ...next, inputs: state.inputs, id: state.id, outputs: state.outputs });
+    this.steps.push({ name: next.name, type: next.type, op: operation, start, end: Date.now() });
+    return { id: state.id, state: state.outputs };
   }
 
   /** Deletes `names`, each only after every resource that depends on it (or is its child) is gone. */
@@ -428,7 +405,7 @@ export class EngineLite {
     if (isCommand && typeof s.inputs.delete === "string") {
       stdout = (await this.run(s, s.inputs.delete, s)).stdout;
     } else if (s.type.startsWith(DYNAMIC_PREFIX)) {
-      await this.provider().delete(s.id!, this.urnOf(s), s.outputs);
+      await this.dynamicStack(s.type).destroy(s.name);
     }
     if (forget) this.state.delete(s.name);
     const host = s.type === COMMAND_TYPE ? sshTargetOf(s.inputs.connection).host : undefined;

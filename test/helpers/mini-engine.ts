@@ -97,14 +97,11 @@ export class MiniStack {
   /** The checkpoint: resource name to its state. */
   readonly state = new Map<string, ResourceState>();
 
+  /** `urnOf`: each resource's URN, as the engine sends it to the provider. */
   constructor(
     private readonly ops: ProviderOps,
-    private readonly type = "marathon:App",
+    readonly urnOf: (name: string) => string = (name) => dynamicUrn(name),
   ) {}
-
-  urnOf(name: string): string {
-    return dynamicUrn(name, this.type);
-  }
 
   /**
    * `pulumi up` for one resource. With `check: false` Check is skipped, to send the provider inputs
