@@ -110,6 +110,7 @@ export class MesosCluster extends pulumi.ComponentResource {
 
     const clientPort = args.zookeeper.clientPort;
     const mesosZkUrl = zkUrl(args.masters, clientPort, "/mesos");
+    const marathonZkUrl = zkUrl(args.masters, clientPort, "/marathon");
     const masters = args.masters.map(
       (node) =>
         new MesosMaster(
@@ -118,7 +119,7 @@ export class MesosCluster extends pulumi.ComponentResource {
             node,
             connection: args.connections[node.name],
             mesosZkUrl,
-            marathonZkUrl: zkUrl(args.masters, clientPort, "/marathon"),
+            marathonZkUrl,
             quorum: args.quorum,
             mesos: args.mesos,
             marathon: args.marathon,
