@@ -1,27 +1,17 @@
 /**
- * The real Pulumi engine on this project: the CLI of `.tools/bin` runs `preview`, `up`, `refresh`,
- * `import`, `destroy` on a stack `engine` that manages apps only, on the Marathon emulator (reached through
- * a proxy that records request headers), then tries the dev stack's preview. Steps run in order and each
- * builds on the one before. Run with `npm run test:engine`.
+ * The real Pulumi engine on this project, through Pulumi's Automation API: `preview`, `up`, `refresh`,
+ * `import` and `destroy` of a stack `engine` that manages apps only, on the Marathon emulator (reached
+ * through a proxy that records request headers), then the exact `preview --diff` plan of the dev stack
+ * (`hosts: vagrant`). Steps run in order and each builds on the one before. Run with `npm run test:engine`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { startEmulator, type MarathonEmulator } from "../../providers/marathon/emulator";
+import { EngineSandbox, nameOf, recorded, type EventRecorder } from "../helpers/engine";
 import { startRecordingProxy, type RecordingProxy } from "../helpers/recording-proxy";
-import { LeakAudit, holds, marathonCredentialsCanary, sshKeyCanary } from "../helpers/secrets";
+import { LeakAudit, marathonCredentialsCanary } from "../helpers/secrets";
 import { readStackConfig } from "../helpers/stack-config";
-import {
-  PROJECT_ROOT,
-  PulumiSandbox,
-  eventsOf,
-  nameOf,
-  previewOf,
-  problems,
-  verbOf,
-  type CliResult,
-  type PreviewStep,
-  type ResourceState,
-} from "./cli";
 
 const STACK = "engine";
 const DEV_STACK = "engine-dev";
@@ -30,19 +20,22 @@ const ADOPTED = "legacy-web";
 const APP_TYPE = "pulumi-nodejs:dynamic/marathon:App";
 const COMPONENT_TYPE = "mesos-cluster:marathon:MarathonApps";
 const STACK_TYPE = "pulumi:pulumi:Stack";
-const COMMAND_TYPE = "command:remote:Command";
+const DYNAMIC_PROVIDER_TYPE = "pulumi:providers:pulumi-nodejs";
 
 /** The seed's app, as the dev stack declares it. */
 const SEED_APP = (readStackConfig("dev").apps as Record<string, Record<string, unknown>>)[APP];
 const credentials = marathonCredentialsCanary();
 
-let sandbox: PulumiSandbox;
+let sandbox: EngineSandbox;
+let stack: Stack;
 let marathon: MarathonEmulator;
 let proxy: RecordingProxy;
-const timings: { step: string; ms: number; commands: string[] }[] = [];
+const timings: { step: string; ms: number; operations: string[] }[] = [];
+/** Every operation's output and events, in order, for the secrets audit. */
+const transcript: { what: string; ms: number; text: string }[] = [];
 
 beforeAll(async () => {
-  sandbox = PulumiSandbox.create("engine-suite-passphrase");
+  sandbox = new EngineSandbox({ passphrase: "engine-suite-passphrase" });
   marathon = await startEmulator({ deploymentStepMs: 20 });
   proxy = await startRecordingProxy(marathon.url);
 });
@@ -54,37 +47,42 @@ afterAll(async () => {
   if (timings.length > 0) {
     const rows = timings.map(
       (t) =>
-        `${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.step}\n          ${t.commands.join(", ") || "-"}`,
+        `${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.step}\n          ${t.operations.join(", ") || "-"}`,
     );
     const total = timings.reduce((sum, t) => sum + t.ms, 0) / 1000;
     console.log(
-      `engine suite timings (step, then its pulumi commands)\n${rows.join("\n")}\ntotal ${total.toFixed(1)} s`,
+      `engine suite timings (step, then its engine operations)\n${rows.join("\n")}\ntotal ${total.toFixed(1)} s`,
     );
   }
 });
 
-/** One step of the sequence: a test whose duration and pulumi commands go into the timing table. */
+/** One step of the sequence: a test whose duration and engine operations go into the timing table. */
 function step(name: string, body: () => Promise<void>, timeoutMs = 180_000): void {
   test(
     name,
     async () => {
-      const first = sandbox.transcript.length;
+      const first = transcript.length;
       const started = Date.now();
       try {
         await body();
       } finally {
-        const commands = sandbox.transcript
-          .slice(first)
-          .map((r) => `${verbOf(r)} ${(r.ms / 1000).toFixed(1)}s`);
-        timings.push({ step: name, ms: Date.now() - started, commands });
+        const operations = transcript.slice(first).map((r) => `${r.what} ${(r.ms / 1000).toFixed(1)}s`);
+        timings.push({ step: name, ms: Date.now() - started, operations });
       }
     },
     timeoutMs,
   );
 }
 
-const cli = (args: string[], options?: Parameters<PulumiSandbox["run"]>[1]) =>
-  sandbox.ok([...args, ...sandbox.stackArgs(STACK)], options);
+type Hooks = Parameters<Parameters<typeof recorded>[0]>[0];
+
+/** Runs one engine operation, recording its events and output; throws its error after recording them. */
+async function operation(what: string, run: (hooks: Hooks) => Promise<unknown>): Promise<EventRecorder> {
+  const { error, record, ms } = await recorded(run);
+  transcript.push({ what, ms, text: `${record.stdout}\n${JSON.stringify(record.events)}` });
+  if (error !== undefined) throw error;
+  return record;
+}
 
 /** `pulumi config set-all --json` input: namespaced keys, objects as `pulumi config --json` shows them. */
 function configJson(values: Record<string, unknown>): string {
@@ -126,8 +124,12 @@ async function waitUntil(what: string, done: () => boolean, timeoutMs = 10_000):
   }
 }
 
+/** The metadata of every step the engine announced (pre-events), in order. */
+const announced = (record: EventRecorder): StepEventMetadata[] =>
+  record.events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata] : []));
+
 /** Inputs without the serialized provider, which is the same code in every step. */
-function inputsOf(state: ResourceState | undefined): Record<string, unknown> {
+function inputsOf(state: { inputs?: Record<string, unknown> } | undefined): Record<string, unknown> {
   const { __provider: _provider, ...inputs } = state?.inputs ?? {};
   return inputs;
 }
@@ -139,75 +141,69 @@ function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): st
 }
 
 /** A step as a reader wants it in a failure message: op, name, the engine's diff and the input changes. */
-function describeStep(s: PreviewStep) {
-  const olds = inputsOf(s.oldState);
-  const news = inputsOf(s.newState);
+function describeStep(s: StepEventMetadata) {
+  const olds = inputsOf(s.old);
+  const news = inputsOf(s.new);
   return {
     op: s.op,
     name: nameOf(s.urn),
-    type: s.newState?.type ?? s.oldState?.type,
+    type: s.type,
     detailedDiff: s.detailedDiff ?? null,
-    diffReasons: s.diffReasons ?? [],
-    replaceReasons: s.replaceReasons ?? [],
+    diffs: s.diffs ?? [],
     changedInputs: Object.fromEntries(
       changedKeys(olds, news).map((k) => [k, `${JSON.stringify(olds[k])} => ${JSON.stringify(news[k])}`]),
     ),
-    providerChanged: s.oldState?.inputs?.__provider !== s.newState?.inputs?.__provider,
+    providerChanged: s.old?.inputs?.__provider !== s.new?.inputs?.__provider,
   };
 }
 
-async function stackExport(): Promise<{ text: string; resources: ResourceState[] }> {
-  const { stdout } = await sandbox.ok(["stack", "export", "--stack", STACK]);
-  const exported = JSON.parse(stdout) as { deployment: { resources?: ResourceState[] } };
-  return { text: stdout, resources: exported.deployment.resources ?? [] };
-}
+/** The state as `pulumi stack export` gives it (secrets as ciphertext). */
+const stackExport = () => sandbox.exportState(STACK);
 
 describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
-  let firstPreview: CliResult;
+  let firstPreview: EventRecorder;
 
   step("1. stack init, config set, preview plans the stack, MarathonApps and one MarathonApp", async () => {
-    await sandbox.initStack(STACK);
-    await cli([
-      "config",
-      "set-all",
-      "--json",
+    stack = await sandbox.createStack(STACK);
+    await stack.setAllConfigJson(
       configJson({
         masters: [],
         marathon: { endpoints: [proxy.url], deploymentTimeoutSeconds: 60 },
         apps: { [APP]: SEED_APP },
       }),
-    ]);
-    await cli(["config", "set", "--secret", "marathonCredentials"], { input: credentials.value });
-    const stored = fs.readFileSync(sandbox.configFile(STACK), "utf8");
+    );
+    await stack.setConfig("marathonCredentials", { value: credentials.value, secret: true });
+    const stored = fs.readFileSync(sandbox.stackFile(STACK), "utf8");
     expect(stored).toMatch(/mesos-cluster:marathonCredentials:\n\s+secure: v1:/);
 
-    firstPreview = await cli(["preview", "--json"], { typeCheck: true });
-    const plan = previewOf(firstPreview);
-    const steps = (plan.steps ?? []).map((s) => ({ op: s.op, type: s.newState?.type, name: nameOf(s.urn) }));
+    firstPreview = await operation("preview", (hooks) => stack.preview(hooks));
+    const steps = announced(firstPreview).map((s) => ({ op: s.op, type: s.type, name: nameOf(s.urn) }));
     expect(steps).toEqual([
       { op: "create", type: STACK_TYPE, name: `mesos-cluster-${STACK}` },
       { op: "create", type: COMPONENT_TYPE, name: "apps" },
+      // The dynamic provider's default provider, configured with the stack's config.
+      { op: "create", type: DYNAMIC_PROVIDER_TYPE, name: "default" },
       { op: "create", type: APP_TYPE, name: `apps-${APP}` },
     ]);
-    const app = plan.steps!.find((s) => s.newState?.type === APP_TYPE)!;
+    const app = announced(firstPreview).find((s) => s.type === APP_TYPE)!;
     // Config decoding: the seed's definition reaches the resource with its types (numbers stay numbers).
-    expect(inputsOf(app.newState)).toEqual({
+    expect(inputsOf(app.new)).toEqual({
       ...SEED_APP,
       appId: APP,
       marathonEndpoints: [proxy.url],
       deploymentTimeoutMs: 60_000,
       owner: `mesos-cluster/${STACK}/apps-${APP}`,
     });
-    expect(typeof app.newState?.inputs?.__provider).toBe("string");
+    expect(typeof app.new?.inputs?.__provider).toBe("string");
   });
 
   step("1b. that preview reports no errors and no warnings", () => {
-    expect(problems(previewOf(firstPreview).diagnostics)).toEqual([]);
+    expect(firstPreview.problems()).toEqual([]);
     return Promise.resolve();
   });
 
-  step("2. up --skip-preview creates the app: Marathon runs 1 task", async () => {
-    await cli(["up", "--yes", "--skip-preview"]);
+  step("2. up creates the app: Marathon runs 1 task", async () => {
+    await operation("up", (hooks) => stack.up(hooks));
     const app = liveApp(`/${APP}`);
     expect(app).toMatchObject({ instances: 1, tasksRunning: 1, cmd: SEED_APP.cmd });
   });
@@ -220,60 +216,85 @@ describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
   });
 
   step("3. config set instances 3: preview --diff plans one update, instances 1 => 3 only", async () => {
-    await cli(["config", "set", "--path", `apps["${APP}"].instances`, "3"]);
-    const plan = previewOf(await cli(["preview", "--json", "--diff"]));
-    const changes = (plan.steps ?? []).filter((s) => s.op !== "same").map(describeStep);
-    expect(changes.map(({ detailedDiff: _d, diffReasons: _r, ...change }) => change)).toEqual([
+    await stack.setConfig(`apps["${APP}"].instances`, { value: "3" }, true);
+    let summary: Record<string, number> = {};
+    const plan = await operation("preview --diff", async (hooks) => {
+      summary = (await stack.preview({ ...hooks, diff: true })).changeSummary;
+    });
+    const changes = announced(plan)
+      .filter((s) => s.op !== "same")
+      .map(describeStep);
+    expect(changes.map(({ detailedDiff: _d, diffs: _r, ...change }) => change)).toEqual([
+      // The engine hands the dynamic provider the whole stack config, so its default provider takes
+      // the new config too; no resource is replaced for it.
+      {
+        op: "update",
+        name: "default",
+        type: DYNAMIC_PROVIDER_TYPE,
+        changedInputs: {
+          [`mesos-cluster:apps`]: expect.stringMatching(/"instances\\":1,.*=>.*"instances\\":3,/),
+        },
+        providerChanged: false,
+      },
       {
         op: "update",
         name: `apps-${APP}`,
         type: APP_TYPE,
-        replaceReasons: [],
         changedInputs: { instances: "1 => 3" },
         providerChanged: false,
       },
     ]);
-    // Whatever per-property detail the engine reports names instances alone.
-    const named = [...Object.keys(changes[0].detailedDiff ?? {}), ...changes[0].diffReasons];
-    expect({ named: named.filter((k) => k !== "instances"), step: changes[0] }).toEqual({
-      named: [],
-      step: changes[0],
-    });
-    expect(plan.changeSummary).toEqual({ same: 2, update: 1 });
+    // Whatever per-property detail the engine reports on the app names instances alone.
+    const app = changes[1];
+    const named = [...Object.keys(app.detailedDiff ?? {}), ...app.diffs];
+    expect({ named: named.filter((k) => k !== "instances"), step: app }).toEqual({ named: [], step: app });
+    // The change summary counts resources, not providers.
+    expect(summary).toEqual({ same: 2, update: 1 });
+    // What the user reads: the diff names the app and the one changed property.
+    expect(plan.stdout).toMatch(/~\s+instances\s*:\s*1\s*=>\s*3/);
   });
 
   step("4. up scales to 3: Marathon runs 3 tasks and stack output lists their 3 endpoints", async () => {
-    await cli(["up", "--yes"]);
+    await operation("up", (hooks) => stack.up(hooks));
     const app = liveApp(`/${APP}`)!;
     expect(app).toMatchObject({ instances: 3, tasksRunning: 3 });
-    const { stdout } = await sandbox.ok(["stack", "output", "--json", "--stack", STACK]);
-    const outputs = JSON.parse(stdout) as { endpoints: Record<string, string[]> };
+    const endpoints = (await stack.outputs()).endpoints.value as Record<string, string[]>;
     const live = app.tasks.flatMap((t) => t.ports.map((p) => `${t.host}:${p}`)).sort();
-    expect(outputs.endpoints[APP]).toHaveLength(3);
-    expect(outputs.endpoints[APP]).toEqual(live);
-    for (const e of outputs.endpoints[APP]) expect(e).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(endpoints[APP]).toHaveLength(3);
+    expect(endpoints[APP]).toEqual(live);
+    for (const e of endpoints[APP]) expect(e).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   step("4b. the apps-only stack has exactly the outputs that apply to it", async () => {
-    const { stdout } = await sandbox.ok(["stack", "output", "--json", "--stack", STACK]);
-    expect(Object.keys(JSON.parse(stdout) as object).sort()).toEqual(["endpoints", "hosts", "marathonUrls"]);
+    expect(Object.keys(await stack.outputs()).sort()).toEqual(["endpoints", "hosts", "marathonUrls"]);
   });
 
   step("5. a second up changes nothing (every resource same)", async () => {
-    const events = eventsOf(await cli(["up", "--yes", "--skip-preview", "--json"]));
-    const ops = events.flatMap((e) =>
-      e.resOutputsEvent ? [`${e.resOutputsEvent.metadata.op} ${nameOf(e.resOutputsEvent.metadata.urn)}`] : [],
+    await operation("preview --expect-no-changes", (hooks) =>
+      stack.preview({ ...hooks, expectNoChanges: true }),
     );
-    expect(ops.sort()).toEqual(["same apps", `same apps-${APP}`, `same mesos-cluster-${STACK}`]);
-    expect(events.find((e) => e.summaryEvent)?.summaryEvent?.resourceChanges).toEqual({ same: 3 });
+    let changes: Record<string, number> | undefined;
+    const up = await operation("up", async (hooks) => {
+      changes = (await stack.up(hooks)).summary.resourceChanges;
+    });
+    expect(up.steps.map((s) => `${s.op} ${s.name}`).sort()).toEqual([
+      "same apps",
+      `same apps-${APP}`,
+      "same default",
+      `same mesos-cluster-${STACK}`,
+    ]);
+    expect(changes).toEqual({ same: 3 });
   });
 
   step("6. scaled to 2 behind Pulumi's back: refresh shows instances 3 -> 2, up restores 3", async () => {
     marathon.scaleApp(`/${APP}`, 2);
     await waitUntil("the app runs 2 tasks", () => liveApp(`/${APP}`)?.tasksRunning === 2);
 
-    const events = eventsOf(await cli(["refresh", "--yes", "--json"]));
-    const refreshed = events.find(
+    let changes: Record<string, number> | undefined;
+    const refresh = await operation("refresh", async (hooks) => {
+      changes = (await stack.refresh(hooks)).summary.resourceChanges;
+    });
+    const refreshed = refresh.events.find(
       (e) =>
         e.resOutputsEvent?.metadata.type === APP_TYPE &&
         nameOf(e.resOutputsEvent.metadata.urn) === `apps-${APP}`,
@@ -287,9 +308,9 @@ describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
     // Only the scale and what follows from it drifted; the definition did not.
     const expectedDrift = ["endpoints", "instances", "tasksHealthy", "tasksRunning", "version"];
     expect(changedKeys(olds, news).filter((k) => !expectedDrift.includes(k))).toEqual([]);
-    expect(events.find((e) => e.summaryEvent)?.summaryEvent?.resourceChanges).toEqual({ same: 2, update: 1 });
+    expect(changes).toEqual({ same: 2, update: 1 });
 
-    await cli(["up", "--yes", "--skip-preview"]);
+    await operation("up", (hooks) => stack.up(hooks));
     expect(liveApp(`/${APP}`)).toMatchObject({ instances: 3, tasksRunning: 3 });
   });
 
@@ -299,14 +320,16 @@ describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
       marathon.createApp({ id: `/${ADOPTED}`, cmd: "sleep 3600", instances: 2, cpus: 0.1, mem: 32 });
       await waitUntil("the outside app runs 2 tasks", () => liveApp(`/${ADOPTED}`)?.tasksRunning === 2);
 
-      const imported = await sandbox.run([
+      const imported = await sandbox.cli([
         "import",
         APP_TYPE,
         ADOPTED,
         `/${ADOPTED}`,
         "--yes",
-        ...sandbox.stackArgs(STACK),
+        "--stack",
+        STACK,
       ]);
+      transcript.push({ what: "import", ms: 0, text: `${imported.stdout}\n${imported.stderr}` });
       expect(imported.code).not.toBe(0);
       // The engine asks the dynamic-provider host to read with no serialized provider to run.
       expect(`${imported.stdout}\n${imported.stderr}`).toContain("code must be a string, not undefined");
@@ -314,13 +337,13 @@ describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
       expect(liveApp(`/${ADOPTED}`)).toMatchObject({ instances: 2, cpus: 0.1, mem: 32 });
 
       const key = (field: string) => `apps["${ADOPTED}"].${field}`;
-      await cli(["config", "set", "--path", key("cmd"), "sleep 3600"]);
-      // A fractional number needs --type float with --path; otherwise the CLI stores the string "0.2".
-      await cli(["config", "set", "--path", "--type", "float", key("cpus"), "0.2"]);
-      await cli(["config", "set", "--path", key("mem"), "64"]);
-      await cli(["config", "set", "--path", key("instances"), "3"]);
-      await cli(["config", "set", "--path", key("adopt"), "true"]);
-      await cli(["up", "--yes", "--skip-preview"]);
+      await stack.setConfig(key("cmd"), { value: "sleep 3600" }, true);
+      // With a path, the CLI stores "0.2" as text; the program reads numbers given as text.
+      await stack.setConfig(key("cpus"), { value: "0.2" }, true);
+      await stack.setConfig(key("mem"), { value: "64" }, true);
+      await stack.setConfig(key("instances"), { value: "3" }, true);
+      await stack.setConfig(key("adopt"), { value: "true" }, true);
+      await operation("up", (hooks) => stack.up(hooks));
 
       expect((await liveAppIds()).filter((id) => id === `/${ADOPTED}`)).toHaveLength(1);
       expect(liveApp(`/${ADOPTED}`)).toMatchObject({
@@ -344,7 +367,7 @@ describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
   );
 
   step(
-    "8. no Marathon password in the state, the provider text, the sandbox files or any output",
+    "8. no Marathon password in the state, the provider text, the sandbox files, any event or any output",
     async () => {
       const audit = new LeakAudit([credentials]);
       const exported = await stackExport();
@@ -352,88 +375,92 @@ describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
       for (const r of exported.resources.filter((r) => r.type === APP_TYPE)) {
         audit.scan(`__provider of ${nameOf(r.urn)}`, r.inputs?.__provider);
       }
-      for (const r of sandbox.transcript)
-        audit.scan(`output of pulumi ${r.args[0]}`, `${r.stdout}\n${r.stderr}`);
+      for (const r of transcript) audit.scan(`events and output of ${r.what}`, r.text);
       for (const file of filesUnder(sandbox.dir)) {
         audit.scan(path.relative(sandbox.dir, file), fs.readFileSync(file, "utf8"));
       }
       expect(audit.leaks).toEqual([]);
-      expect(audit.checks).toBeGreaterThan(sandbox.transcript.length);
+      expect(audit.checks).toBeGreaterThan(transcript.length);
       // A secret in an export without --show-secrets is ciphertext only.
       expect(exported.text).not.toMatch(/"plaintext"\s*:/);
     },
   );
 
   step("9. destroy removes every app from Marathon; stack rm removes the stack", async () => {
-    await cli(["destroy", "--yes"]);
+    await operation("destroy", (hooks) => stack.destroy(hooks));
     expect(await liveAppIds()).toEqual([]);
-    await sandbox.ok(["stack", "rm", "--yes", "--stack", STACK]);
-    const { stdout } = await sandbox.ok(["stack", "ls", "--json"]);
-    expect((JSON.parse(stdout) as { name: string }[]).map((s) => s.name)).not.toContain(STACK);
-    expect(fs.existsSync(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`))).toBe(false);
+    await stack.workspace.removeStack(STACK);
+    expect((await stack.workspace.listStacks()).map((s) => s.name)).not.toContain(STACK);
+    expect(fs.existsSync(sandbox.stackFile(STACK))).toBe(false);
   });
 });
 
-describe(`the dev stack's config ("${DEV_STACK}": existing hosts, a fake key)`, () => {
-  step("preview needs the command provider plugin", async () => {
-    await sandbox.initStack(DEV_STACK);
-    const { vagrant: _vagrant, ...dev } = readStackConfig("dev");
-    const args = sandbox.stackArgs(DEV_STACK);
-    await sandbox.ok([
-      "config",
-      "set-all",
-      "--json",
-      configJson({ ...dev, hosts: "existing", ssh: { user: "vagrant", port: 22 } }),
-      ...args,
-    ]);
-    const key = sshKeyCanary();
-    await sandbox.ok(["config", "set", "--secret", "--path", "ssh.privateKey", ...args], {
-      input: key.value,
-    });
+/**
+ * The dev stack's whole plan as "op type name": the stack, the default providers, the Vagrant machines,
+ * each master's packages, ZooKeeper, mesos-master and Marathon steps with their gates, each slave's one
+ * step, and the app.
+ */
+function devPlan(masters: string[], slaves: string[]): string[] {
+  const command = (name: string) => `command:remote:Command ${name}`;
+  return [
+    `${STACK_TYPE} mesos-cluster-${DEV_STACK}`,
+    "pulumi:providers:command default_1_2_1",
+    `${DYNAMIC_PROVIDER_TYPE} default`,
+    "mesos-cluster:vagrant:VagrantMachines vagrant",
+    "command:local:Command vagrant-vagrantfile",
+    ...[...masters, ...slaves].map((h) => `command:local:Command vagrant-${h}`),
+    "mesos-cluster:cluster:MesosCluster mesos",
+    "mesos-cluster:zookeeper:ZooKeeperEnsemble mesos-zookeeper",
+    ...masters.flatMap((m) => [
+      `mesos-cluster:mesos:MesosMaster mesos-${m}`,
+      `mesos-cluster:host:HostPackages mesos-${m}-packages`,
+      command(`mesos-${m}-packages-install`),
+      command(`mesos-zookeeper-${m}-zookeeper`),
+      command(`mesos-zookeeper-${m}-zookeeper-ready`),
+      command(`mesos-${m}-mesos-master`),
+      command(`mesos-${m}-mesos-master-elected`),
+      command(`mesos-${m}-marathon`),
+      command(`mesos-${m}-marathon-ping`),
+    ]),
+    ...slaves.flatMap((x) => [
+      `mesos-cluster:mesos:MesosSlave mesos-${x}`,
+      command(`mesos-${x}-mesos-slave`),
+    ]),
+    `${COMPONENT_TYPE} apps`,
+    `${APP_TYPE} apps-${APP}`,
+  ]
+    .map((entry) => `create ${entry}`)
+    .sort();
+}
 
-    const result = await sandbox.run(["preview", "--json", ...args]);
-    expect(holds(`${result.stdout}\n${result.stderr}`, key)).toBe(false);
-    const plan = previewOf(result);
-    const version = (
-      JSON.parse(
-        fs.readFileSync(path.join(PROJECT_ROOT, "node_modules/@pulumi/command/package.json"), "utf8"),
-      ) as { version: string }
-    ).version;
-
-    if (!sandbox.hasPlugin("pulumi-resource-command")) {
-      expect(result.code).not.toBe(0);
-      expect(problems(plan.diagnostics)).toEqual([
-        `error: no resource plugin 'pulumi-resource-command' found in the workspace at version v${version} or on your $PATH`,
-      ]);
-    } else {
-      expect(result.code).toBe(0);
-      expect(problems(plan.diagnostics)).toEqual([]);
-      const created: Record<string, number> = {};
-      for (const s of plan.steps ?? []) {
-        const type = s.newState?.type ?? "";
-        if (type.startsWith("pulumi:providers:")) continue;
-        expect(`${s.op} ${type}`).toBe(`create ${type}`);
-        created[type] = (created[type] ?? 0) + 1;
-      }
-      // As test/cluster/dev-stack.test.ts has it under mocks.
-      expect(created).toEqual({
-        [STACK_TYPE]: 1,
-        "mesos-cluster:cluster:MesosCluster": 1,
-        "mesos-cluster:zookeeper:ZooKeeperEnsemble": 1,
-        "mesos-cluster:mesos:MesosMaster": 3,
-        "mesos-cluster:mesos:MesosSlave": 3,
-        "mesos-cluster:host:HostPackages": 6,
-        [COMMAND_TYPE]: 84,
-        [COMPONENT_TYPE]: 1,
-        [APP_TYPE]: 1,
-      });
-    }
-    await sandbox.ok(["stack", "rm", "--yes", "--force", "--stack", DEV_STACK]);
+describe(`the dev stack ("${DEV_STACK}": Pulumi.dev.yaml, hosts: vagrant)`, () => {
+  step("preview --diff plans exactly the cluster: every component and step by type and name", async () => {
+    const dev = await sandbox.createStack(DEV_STACK, "dev");
+    const config = readStackConfig("dev") as { masters: { name: string }[]; slaves: { name: string }[] };
+    const plan = await operation("preview --diff (dev)", (hooks) => dev.preview({ ...hooks, diff: true }));
+    expect(plan.problems()).toEqual([]);
+    const planned = announced(plan).map((s) => `${s.op} ${s.type} ${nameOf(s.urn)}`);
+    expect(planned.sort()).toEqual(
+      devPlan(
+        config.masters.map((m) => m.name),
+        config.slaves.map((x) => x.name),
+      ),
+    );
+    // Each step carries what it will write, e.g. master1's ZooKeeper step its myid and zoo.cfg, and the
+    // diff shows it.
+    const zookeeper = announced(plan).find((s) => nameOf(s.urn) === "mesos-zookeeper-master1-zookeeper");
+    expect(zookeeper?.new?.inputs?.stdin).toContain("server.10=10.10.20.11:2888:3888\nserver.30=");
+    expect(plan.stdout).toContain('stdin     : "10\\ntickTime=2000\\ninitLimit=10\\n..."');
+    // Preview connects to nothing and creates no machine: the Vagrantfile is not even written.
+    expect(fs.existsSync(path.join(sandbox.workDir, ".machines"))).toBe(false);
+    await dev.workspace.removeStack(DEV_STACK);
   });
 });
 
 function filesUnder(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    // The workspace links the project's own files in; they are not the sandbox's.
+    if (e.isSymbolicLink()) return [];
+    return e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)];
+  });
 }
