@@ -61,6 +61,8 @@ export class VagrantMachines extends pulumi.ComponentResource {
             // A machine is rebuilt only when its own definition changes, not when another is added.
             triggers: [machine.ip, machine.role, args.settings.provider, args.settings.box, args.directory],
             logging: "stderr",
+            // stdout is the machine's private key: keep it out of the destroy command's environment.
+            addPreviousOutputInEnv: false,
           },
           // stdout is the machine's private key.
           { parent: this, dependsOn: [file], additionalSecretOutputs: ["stdout"], deleteBeforeReplace: true },

@@ -37,7 +37,7 @@ while :; do
   sleep ${PROBE_INTERVAL}
 done`;
   // Probes only open TCP connections, so they run as the SSH user.
-  return { create: bashCommand(script, false), logging: "stdoutAndStderr" };
+  return { create: bashCommand(script, false), logging: "stdoutAndStderr", addPreviousOutputInEnv: false };
 }
 
 function httpGet(path: string, ip: string, port: number): string {

@@ -14,6 +14,11 @@ export interface HostStep {
   readonly stdin?: string;
   /** Scripts print paths and states, never file contents, so both streams are safe to log. */
   readonly logging: "stdoutAndStderr";
+  /**
+   * No delete reads what its create printed; and sshd accepts no such variables unless configured to
+   * (AcceptEnv), so the command provider would warn on every delete.
+   */
+  readonly addPreviousOutputInEnv: false;
 }
 
 /**
@@ -151,5 +156,6 @@ export function hostStep(parts: readonly ScriptPart[], options: ScriptOptions): 
     ...(deletes.length > 0 ? { delete: script(deletes) } : {}),
     ...(stdin === "" ? {} : { stdin }),
     logging: "stdoutAndStderr",
+    addPreviousOutputInEnv: false,
   };
 }

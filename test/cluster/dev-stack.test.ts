@@ -179,6 +179,13 @@ describe("order", () => {
     for (const m of MASTERS) expect(waitsFor("apps", `mesos-${m.name}-marathon-ping`)).toBe(true);
   });
 
+  // Deletes never read what creates printed; passing it would make every delete warn that sshd refuses
+  // the variables (AcceptEnv).
+  test("no step hands its create's output to its delete", () => {
+    for (const c of recorder.ofType(COMMAND))
+      expect([c.name, c.inputs.addPreviousOutputInEnv]).toEqual([c.name, false]);
+  });
+
   test("config steps are replaced delete-first", () => {
     expect(recorder.byName("mesos-master1-mesos-master").deleteBeforeReplace).toBe(true);
     expect(recorder.byName("mesos-slave1-mesos-slave").deleteBeforeReplace).toBe(true);
