@@ -1,77 +1,103 @@
 /**
- * A host unreachable at provisioning time, on real hosts: one master and two agents on a lab bridge, the
- * second agent's host powered off. Run as `pulumi up --continue-on-error` runs it, that agent's step fails
- * with an error naming the step and the address once its dial retries are spent; the apps, which wait for
- * every agent, are not attempted; the rest of the cluster is provisioned all the same. Once the host is
- * back, the next `up` runs only what is missing, and the state holds the SSH key only as a secret. Needs
- * root, openssh-server, zookeeperd and python3.
+ * A host unreachable at provisioning time, on real hosts and the real Pulumi engine: one master and two
+ * agents on a lab bridge, the second agent's host powered off. The project's program, on a stack made from
+ * Pulumi.e2e.yaml, runs on the Pulumi CLI through the Automation API (test/helpers/engine.ts) as
+ * `pulumi up --continue-on-error`: that agent's step fails once its dial retries are spent, with an error
+ * naming the step and the address; the apps, which wait for every agent, are not attempted; the rest of
+ * the cluster is provisioned all the same. Once the host is back, the next `up` runs only what is missing,
+ * and the stack's state holds the SSH key only inside secrets. Marathon is the emulator in this process on
+ * the lab gateway, which the masters' stand-ins forward to; the engine's dynamic-provider process reaches
+ * it through them. Needs root, openssh-server, zookeeperd, python3 and the Pulumi toolchain
+ * (scripts/pulumi-from-source.sh).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { loadConfig } from "../../infra/config";
-import { program } from "../../infra/program";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { startEmulator } from "../../providers/marathon/emulator";
 import type { MarathonEmulator } from "../../providers/marathon/emulator/types";
-import { marathonAppProvider } from "../../providers/marathon/provider";
-import { startProviderHost, type ProviderHost } from "../helpers/provider-host";
-import { plainPart } from "../helpers/secrets";
-import { readStackConfig } from "../helpers/stack-config";
-import { COMMAND_TYPE, EngineLite, opensshRunner } from "./engine-lite";
+import { EngineSandbox, nameOf, recorded } from "../helpers/engine";
+import { holds, plainPart, type Canary } from "../helpers/secrets";
 import {
   APP,
   APP_ID,
   installStandins,
   PROCESS,
+  printTimings,
   servicesOf,
-  setStackConfig,
   type HostExec,
 } from "./expectations";
 import { createLab, type Lab } from "./lab";
 
-const E2E = readStackConfig("e2e");
+const STACK = "e2e-unreachable";
+const COMMAND_TYPE = "command:remote:Command";
 const SUBNET = "10.94.0.0/24";
 const MASTER = { name: "master1", ip: "10.94.0.11", zkId: 10 };
 const REACHABLE = { name: "slave1", ip: "10.94.0.21" };
 const UNREACHABLE = { name: "slave2", ip: "10.94.0.22" };
 /** The stack's ssh.dialErrorLimit and ssh.perDialTimeout (seconds), kept small here. */
 const DIALS = { dialErrorLimit: 2, perDialTimeout: 2 };
+const UNREACHABLE_STEP = `mesos-${UNREACHABLE.name}-mesos-slave`;
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 let lab: Lab | undefined;
 let emulator: MarathonEmulator | undefined;
-let providerHost: ProviderHost | undefined;
-let engine: EngineLite;
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "mesos-unreachable-"));
-const ssh = opensshRunner(path.join(workDir, "ssh"));
+let sandbox: EngineSandbox | undefined;
+let stack: Stack | undefined;
+const timings: Record<string, number> = {};
 
 function theLab(): Lab {
   if (lab === undefined) throw new Error("lab was not created (see the beforeAll error)");
   return lab;
 }
 
+function theStack(): Stack {
+  if (stack === undefined) throw new Error("stack was not created (see the beforeAll error)");
+  return stack;
+}
+
 const exec: HostExec = (host, command, opts) => theLab().exec(host, command, opts);
 
-/** `pulumi up --continue-on-error` of the three-host stack; the error of the run, if it failed. */
-async function up(): Promise<Error | undefined> {
-  setStackConfig(
-    E2E,
-    {
-      masters: [MASTER],
-      slaves: [REACHABLE, UNREACHABLE],
-      quorum: 0,
-      network: SUBNET,
-      ssh: { ...(E2E.ssh as object), privateKey: theLab().privateKey, ...DIALS },
-    },
-    1,
-  );
-  return engine
-    .up(() => program(loadConfig()))
-    .then(
-      () => undefined,
-      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+/** The lab's private key as a canary: its body lines but the first (the same in every ed25519 key). */
+function keyCanary(): Canary {
+  const { privateKey } = theLab();
+  const body = privateKey.split("\n").filter((l) => l !== "" && !l.startsWith("-----"));
+  return {
+    label: "ssh private key",
+    value: privateKey,
+    forms: [...body.slice(1), Buffer.from(privateKey).toString("base64")],
+  };
+}
+
+/**
+ * The e2e stack's config (Pulumi.e2e.yaml) cut down to the three hosts, with the lab's key as a secret and
+ * short dial retries, set as a user sets it: `pulumi config set [--secret] --path`.
+ */
+async function configure(s: Stack): Promise<void> {
+  await s.removeAllConfig(["masters", "slaves"]);
+  const hosts = (key: string, list: Record<string, string | number>[]) =>
+    list.flatMap((host, i) =>
+      Object.entries(host).map(([k, v]) => [`${key}[${i}].${k}`, { value: String(v) }]),
     );
+  await s.setAllConfig(
+    Object.fromEntries([
+      ...hosts("masters", [MASTER]),
+      ...hosts("slaves", [REACHABLE, UNREACHABLE]),
+      ["quorum", { value: "0" }],
+      ["network", { value: SUBNET }],
+      ["ssh.privateKey", { value: theLab().privateKey, secret: true }],
+      ["ssh.dialErrorLimit", { value: String(DIALS.dialErrorLimit) }],
+      ["ssh.perDialTimeout", { value: String(DIALS.perDialTimeout) }],
+    ]),
+    true,
+  );
+}
+
+/** `pulumi up --continue-on-error`, recorded. */
+const up = () => recorded((hooks) => theStack().up({ ...hooks, continueOnError: true }));
+
+/** The resources of the stack's state (the Automation API exports them with secrets shown). */
+async function stateResources(): Promise<{ urn: string; type: string }[]> {
+  const { deployment } = await theStack().exportStack();
+  return (deployment as { resources?: { urn: string; type: string }[] }).resources ?? [];
 }
 
 beforeAll(async () => {
@@ -91,53 +117,83 @@ beforeAll(async () => {
   await installStandins(exec, MASTER.name, "master", backend);
   await Promise.all([REACHABLE, UNREACHABLE].map((s) => installStandins(exec, s.name, "slave", backend)));
   await l.stopHost(UNREACHABLE.name);
-  providerHost = await startProviderHost(marathonAppProvider);
-  await providerHost.configure({});
-  engine = new EngineLite({ ssh, provider: providerHost, stack: "e2e-unreachable", continueOnError: true });
-  await engine.install();
+  sandbox = new EngineSandbox();
+  stack = await sandbox.createStack(STACK, "e2e");
+  await configure(stack);
 }, 120_000);
 
 afterAll(async () => {
   if (lab !== undefined && !lab.isRunning(UNREACHABLE.name)) await lab.startHost(UNREACHABLE.name);
-  await engine?.destroy().catch(() => undefined);
-  await ssh.close().catch(() => undefined);
-  await providerHost?.stop().catch(() => undefined);
+  if (stack !== undefined) {
+    const destroyed = await recorded((hooks) => stack!.destroy(hooks));
+    if (destroyed.error !== undefined) console.warn(`destroy failed: ${destroyed.error.message}`);
+  }
+  sandbox?.dispose();
   await emulator?.close().catch(() => undefined);
   await lab?.destroy();
-  fs.rmSync(workDir, { recursive: true, force: true });
+  printTimings("unreachableHostTimings", timings);
 });
 
 describe("a host unreachable at provisioning time", () => {
-  let failedAfterMs = 0;
-
   test("fails that host's step after its dial retries, names it, and provisions the rest", async () => {
-    const start = Date.now();
-    const error = await up();
-    failedAfterMs = Date.now() - start;
-    // One failure: the unreachable agent's step, with its address; nothing else failed.
-    expect(error?.message.split("\n")).toEqual([
-      expect.stringMatching(
-        new RegExp(`^mesos-${UNREACHABLE.name}-mesos-slave: .*${UNREACHABLE.ip.replace(/\./g, "\\.")}`),
-      ),
-    ]);
-    const done = new Map(engine.steps.map((s) => [s.name, s.op]));
-    // Every step of the master and of the reachable agent ran; the apps, which wait for every agent, did not.
-    const created = [...engine.state.values()].filter((r) => r.type === COMMAND_TYPE).map((r) => r.name);
-    expect(created.sort()).toEqual(
-      [
-        `mesos-${MASTER.name}-packages-install`,
-        `mesos-zookeeper-${MASTER.name}-zookeeper`,
-        `mesos-zookeeper-${MASTER.name}-zookeeper-ready`,
-        `mesos-${MASTER.name}-mesos-master`,
-        `mesos-${MASTER.name}-mesos-master-elected`,
-        `mesos-${MASTER.name}-marathon`,
-        `mesos-${MASTER.name}-marathon-ping`,
-        `mesos-${REACHABLE.name}-mesos-slave`,
-      ].sort(),
+    const { error, record, ms } = await up();
+    timings.failedUpMs = ms;
+    expect(error).toBeDefined();
+    // One failed step: the unreachable agent's.
+    expect(record.steps.filter((s) => s.failed).map((s) => s.name)).toEqual([UNREACHABLE_STEP]);
+    const failed = record.step(UNREACHABLE_STEP, "create");
+    timings.unreachableStepMs = failed.end! - failed.start;
+    // Two errors: the step's own, on that resource, naming the address once the dial retries are spent; and
+    // the program's, since what waits for that step (the apps' dependsOn) rejects, as Pulumi's Node.js SDK
+    // does under --continue-on-error. No other step or host is named.
+    const errors = record.events.flatMap((e) =>
+      e.diagnosticEvent?.severity === "error" ? [e.diagnosticEvent] : [],
     );
-    for (const name of created) expect({ name, op: done.get(name) }).toEqual({ name, op: "create" });
-    expect(engine.state.has(APP)).toBe(false);
+    expect(errors.map((d) => ({ step: d.urn && nameOf(d.urn), message: d.message }))).toEqual([
+      {
+        step: UNREACHABLE_STEP,
+        message: expect.stringMatching(
+          new RegExp(
+            `^after ${DIALS.dialErrorLimit} failed attempts: dial tcp ${UNREACHABLE.ip.replace(/\./g, "\\.")}:22: `,
+          ),
+        ),
+      },
+      {
+        step: undefined,
+        message: expect.stringContaining(
+          `Error: resource ${UNREACHABLE_STEP} [${COMMAND_TYPE}] failed to register\n`,
+        ),
+      },
+    ]);
+    console.log(`the unreachable step's error: ${errors[0].message.trim()}`);
+
+    // Every step of the master and of the reachable agent ran; the apps (their component and the app),
+    // which wait for every agent, did not.
+    const provisioned = [
+      `mesos-${MASTER.name}-packages-install`,
+      `mesos-zookeeper-${MASTER.name}-zookeeper`,
+      `mesos-zookeeper-${MASTER.name}-zookeeper-ready`,
+      `mesos-${MASTER.name}-mesos-master`,
+      `mesos-${MASTER.name}-mesos-master-elected`,
+      `mesos-${MASTER.name}-marathon`,
+      `mesos-${MASTER.name}-marathon-ping`,
+      `mesos-${REACHABLE.name}-mesos-slave`,
+    ].sort();
+    const state = await stateResources();
+    expect(
+      state
+        .filter((r) => r.type === COMMAND_TYPE)
+        .map((r) => nameOf(r.urn))
+        .sort(),
+    ).toEqual(provisioned);
+    for (const name of provisioned) {
+      const { op, failed: stepFailed } = record.step(name);
+      expect({ name, op, failed: stepFailed }).toEqual({ name, op: "create", failed: false });
+    }
+    expect(record.steps.filter((s) => s.name === APP || s.name === "apps")).toEqual([]);
+    expect(state.filter((r) => nameOf(r.urn) === APP || nameOf(r.urn) === "apps")).toEqual([]);
     expect(emulator?.getApp(`/${APP_ID}`)).toBeUndefined();
+
     const agent = await servicesOf(exec, REACHABLE.name);
     expect(PROCESS["mesos-slave"].test(agent.processes)).toBe(true);
     const master = await servicesOf(exec, MASTER.name);
@@ -148,20 +204,47 @@ describe("a host unreachable at provisioning time", () => {
 
   test("once the host is back, the next up runs only what is missing", async () => {
     await theLab().startHost(UNREACHABLE.name);
-    await ssh.forget(UNREACHABLE.ip);
-    expect(await up()).toBeUndefined();
-    expect(engine.steps.filter((s) => s.op !== "same").map((s) => [s.name, s.op])).toEqual([
-      [`mesos-${UNREACHABLE.name}-mesos-slave`, "create"],
-      [APP, "create"],
+    const { error, record, ms } = await up();
+    timings.secondUpMs = ms;
+    expect(error).toBeUndefined();
+    expect(record.problems()).toEqual([]);
+    expect(
+      record.steps
+        .filter((s) => s.op !== "same")
+        .sort((a, b) => a.startSeq - b.startSeq)
+        .map((s) => [s.name, s.type, s.op]),
+    ).toEqual([
+      [UNREACHABLE_STEP, COMMAND_TYPE, "create"],
+      // The apps' component, the dynamic provider and the app: nothing of the apps existed yet.
+      ["apps", "mesos-cluster:marathon:MarathonApps", "create"],
+      ["default", "pulumi:providers:pulumi-nodejs", "create"],
+      [APP, "pulumi-nodejs:dynamic/marathon:App", "create"],
     ]);
     expect(emulator?.getApp(`/${APP_ID}`)).toMatchObject({ instances: 1, tasksRunning: 1 });
     const agent = await servicesOf(exec, UNREACHABLE.name);
     expect(PROCESS["mesos-slave"].test(agent.processes)).toBe(true);
-    // The stack's state holds the SSH key only inside secrets (which a real state file encrypts).
-    const keyBody = theLab().privateKey.split("\n")[1];
-    const outputs = [...engine.state.values()].map((r) => r.outputs);
-    expect(outputs.filter((o) => JSON.stringify(o).includes(keyBody)).length).toBeGreaterThan(0);
-    expect(outputs.filter((o) => JSON.stringify(plainPart(o)).includes(keyBody))).toEqual([]);
-    console.log(JSON.stringify({ unreachableHostTimings: { failedUpMs: failedAfterMs } }));
+    // Nothing of the key in the events either (they show secrets as "[secret]").
+    expect(holds(record.events, keyCanary())).toBe(false);
+  });
+
+  test("the state holds the SSH key only inside secrets", async () => {
+    const canary = keyCanary();
+    // `pulumi stack export`: the key nowhere, its secrets encrypted.
+    const exported = await sandbox!.cli(["stack", "export", "--stack", STACK]);
+    expect(exported.code).toBe(0);
+    expect(holds(exported.stdout, canary)).toBe(false);
+    // The Automation API's export shows the secrets (`--show-secrets`): the key is there, but only inside
+    // the secrets: every step's connection, and the stack config the engine hands the dynamic provider.
+    const { deployment } = await theStack().exportStack();
+    const resources = (deployment as { resources: { urn: string; type: string }[] }).resources;
+    const commands = resources.filter((r) => r.type === COMMAND_TYPE).map((r) => nameOf(r.urn));
+    expect(commands).toHaveLength(9);
+    expect(
+      resources
+        .filter((r) => holds(r, canary))
+        .map((r) => nameOf(r.urn))
+        .sort(),
+    ).toEqual([...commands, "default"].sort());
+    expect(holds(plainPart(deployment), canary)).toBe(false);
   });
 });
