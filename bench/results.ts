@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export type ResultSource = "program" | "provider" | "e2e";
+export type ResultSource = "program" | "provider" | "engine" | "e2e";
 
 const DIR = path.join(__dirname, "..", ".bench");
 
