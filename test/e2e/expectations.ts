@@ -2,19 +2,20 @@
  * What the end-to-end cluster suites expect of a provisioned cluster, and the probes that look at it from
  * outside: the stand-ins put in place of Mesos and Marathon, the files and services per role, ZooKeeper's
  * modes, the phase timings. Shared by cluster.test.ts (lab hosts) and vagrant-cluster.test.ts (Vagrant
- * machines); each suite says how to run a command inside one of its hosts (a {@link HostExec}).
+ * machines), which run the program on the real Pulumi engine (test/helpers/engine.ts): what the program's
+ * steps did is read from the stack's state (`pulumi stack export`) and from the engine's events. Each suite
+ * says how to run a command inside one of its hosts (a {@link HostExec}).
  */
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackOutputs } from "../../infra/program";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import type { MarathonEmulator } from "../../providers/marathon/emulator/types";
 import { filesWritten } from "../cluster/fixtures";
+import { nameOf, recorded, type EngineSandbox, type EventRecorder, type StepRecord } from "../helpers/engine";
 import type { RecordedResource } from "../helpers/pulumi";
-import { toPulumiConfig } from "../helpers/stack-config";
-import { COMMAND_TYPE, type EngineLite, type RemoteResult, type ResourceState } from "./engine-lite";
 
 export type Master = { name: string; ip: string; zkId: number };
 export type Slave = { name: string; ip: string };
@@ -22,24 +23,26 @@ export type Slave = { name: string; ip: string };
 /** The seed's Rails app, and its resource's name. */
 export const APP_ID = "rails-app-on-mesos-marathon";
 export const APP = `apps-${APP_ID}`;
+export const APP_TYPE = "pulumi-nodejs:dynamic/marathon:App";
+export const COMMAND_TYPE = "command:remote:Command";
+export const LOCAL_COMMAND_TYPE = "command:local:Command";
+/**
+ * The dynamic provider's default provider. The engine hands it the whole stack config, so a config change
+ * (the app's instances) updates it too; the CLI shows no such step, and its change summary counts none.
+ */
+export const DYNAMIC_PROVIDER = "default";
+const DYNAMIC_PROVIDER_TYPE = "pulumi:providers:pulumi-nodejs";
 const STANDINS = path.join(__dirname, "standins");
 
-/** Runs a bash command as root inside a host, `input` on its stdin. */
-export type HostExec = (host: string, command: string, opts?: { input?: string }) => Promise<RemoteResult>;
-
-/**
- * A stack config (as read from Pulumi.<stack>.yaml) as `pulumi config` hands it over, with `overrides`
- * and the app at `instances`; `ssh` is a secret, as it holds the private key when there is one.
- */
-export function setStackConfig(
-  base: Record<string, unknown>,
-  overrides: Record<string, unknown>,
-  instances: number,
-): void {
-  const apps = structuredClone(base.apps) as Record<string, Record<string, unknown>>;
-  apps[APP_ID].instances = instances;
-  pulumi.runtime.setAllConfig(toPulumiConfig({ ...base, apps, ...overrides }), ["mesos-cluster:ssh"]);
+/** What a command run inside a host left. */
+export interface HostResult {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
+
+/** Runs a bash command as root inside a host, `input` on its stdin. */
+export type HostExec = (host: string, command: string, opts?: { input?: string }) => Promise<HostResult>;
 
 export const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
 
@@ -70,28 +73,197 @@ export function printTimings(key: string, timings: Record<string, number>): void
   console.log(JSON.stringify({ [key]: timings }));
 }
 
+/** One engine operation as it ran: its events (and the steps read from them), the CLI's output, its wall time. */
+export interface Operation {
+  label: string;
+  record: EventRecorder;
+  /** What the CLI wrote on stderr. */
+  stderr: string;
+  ms: number;
+}
+
 /**
- * The ZooKeeper election in the engine's last run: from the last member's ZooKeeper step to the last
- * member's readiness gate. Only the gates run then; every other step waits for them.
+ * Runs one engine operation (`run` gets the hooks to pass to the Automation API), adds it to `log`, and
+ * fails with the engine's warnings and errors when it fails.
  */
-export function zkElection(e: EngineLite, masters: readonly { name: string }[]): number {
+export async function operate<T>(
+  log: Operation[],
+  label: string,
+  run: (hooks: {
+    onEvent: EventRecorder["onEvent"];
+    onOutput: EventRecorder["onOutput"];
+    onError: (text: string) => void;
+  }) => Promise<T>,
+): Promise<{ result: T; op: Operation }> {
+  let stderr = "";
+  const onError = (text: string): void => void (stderr += text);
+  const { result, error, record, ms } = await recorded((hooks) => run({ ...hooks, onError }));
+  const op = { label, record, stderr, ms };
+  log.push(op);
+  if (error !== undefined) {
+    throw new Error(`${label} failed: ${error.message}\n${record.problems().join("\n")}`);
+  }
+  return { result: result as T, op };
+}
+
+/** When a step's last event came. */
+export function endOf(s: StepRecord): number {
+  if (s.end === undefined) throw new Error(`step ${s.op} ${s.name} never finished`);
+  return s.end;
+}
+
+/** The sequence number of a step's last event. */
+export function endSeqOf(s: StepRecord): number {
+  if (s.endSeq === undefined) throw new Error(`step ${s.op} ${s.name} never finished`);
+  return s.endSeq;
+}
+
+/** Wall time from the first of `steps` starting to the last one ending, by the times their events came. */
+export function spanMs(steps: readonly StepRecord[]): number {
+  return Math.max(...steps.map(endOf)) - Math.min(...steps.map((s) => s.start));
+}
+
+/**
+ * The ZooKeeper election in an operation: from the last member's ZooKeeper step to the last member's
+ * readiness gate. Only the gates run then; every other step waits for them.
+ */
+export function zkElection(record: EventRecorder, masters: readonly { name: string }[]): number {
   const last = (step: string) =>
-    Math.max(...masters.map((m) => e.step(`mesos-zookeeper-${m.name}-${step}`).end));
+    Math.max(...masters.map((m) => endOf(record.step(`mesos-zookeeper-${m.name}-${step}`, "create"))));
   return last("zookeeper-ready") - last("zookeeper");
 }
 
 /**
- * Provisioning in the engine's last run: wall time from the first Command step's start to the last one's
+ * Provisioning in an operation: wall time from the first remote Command step's start to the last one's
  * end, less the ZooKeeper election, which is a phase of its own.
  */
-export function provisioning(e: EngineLite, masters: readonly { name: string }[]): number {
-  const steps = e.steps.filter((s) => s.type === COMMAND_TYPE);
-  const span = Math.max(...steps.map((s) => s.end)) - Math.min(...steps.map((s) => s.start));
-  return span - zkElection(e, masters);
+export function provisioning(record: EventRecorder, masters: readonly { name: string }[]): number {
+  return spanMs(record.steps.filter((s) => s.type === COMMAND_TYPE)) - zkElection(record, masters);
 }
 
-/** Puts the stand-ins where the Mesos and Marathon packages would put theirs, enabled at boot. */
-function standinInstallScript(role: "master" | "slave", backend: string): string {
+/**
+ * The most steps in flight at one moment, by the engine's own order: a step is in flight from its first
+ * event to its last, so two overlap when each started before the other ended.
+ */
+export function mostInFlight(steps: readonly StepRecord[]): number {
+  return Math.max(
+    ...steps.map((a) => steps.filter((b) => b.startSeq <= a.startSeq && endSeqOf(b) > a.startSeq).length),
+  );
+}
+
+/**
+ * What a step printed while it ran, from the engine's events: the command provider logs each line of a
+ * command's output as an info diagnostic on the resource (how a delete's output can be seen at all).
+ */
+export function printedBy(record: EventRecorder, name: string): string {
+  return record.events
+    .map((e) => e.diagnosticEvent)
+    .filter((d) => d !== undefined && d.severity === "info" && d.urn !== undefined && nameOf(d.urn) === name)
+    .map((d) => d!.message.replace(/\n$/, ""))
+    .join("\n");
+}
+
+/** One resource of a stack's state, as `pulumi stack export` holds it. */
+export interface StateResource {
+  urn: string;
+  name: string;
+  type: string;
+  custom: boolean;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  /** The parent's URN. */
+  parent?: string;
+  /** URNs of the resources it depends on (explicit and through its inputs). */
+  dependencies: string[];
+}
+
+interface ExportedResource {
+  urn: string;
+  type: string;
+  custom?: boolean;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  parent?: string;
+  dependencies?: string[];
+}
+
+const asStateResource = (r: ExportedResource): StateResource => ({
+  urn: r.urn,
+  name: nameOf(r.urn),
+  type: r.type,
+  custom: r.custom ?? false,
+  inputs: r.inputs ?? {},
+  outputs: r.outputs ?? {},
+  parent: r.parent,
+  dependencies: r.dependencies ?? [],
+});
+
+/** The stack's resources, secrets encrypted (`pulumi stack export`). */
+export async function stateOf(stack: Stack): Promise<StateResource[]> {
+  const { deployment } = await stack.exportStack();
+  return ((deployment as { resources?: ExportedResource[] }).resources ?? []).map(asStateResource);
+}
+
+/** A value of an export with `--show-secrets`: every secret replaced by its plain value. */
+function revealed(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(revealed);
+  if (typeof value !== "object" || value === null) return value;
+  const o = value as Record<string, unknown>;
+  if (
+    o[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig &&
+    typeof o.plaintext === "string"
+  ) {
+    return revealed(JSON.parse(o.plaintext));
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, revealed(v)]));
+}
+
+/** The stack's resources with every secret in plain text (`pulumi stack export --show-secrets`). */
+export async function revealedStateOf(sandbox: EngineSandbox, stack: string): Promise<StateResource[]> {
+  const r = await sandbox.cli(["stack", "export", "--show-secrets", "--stack", stack]);
+  if (r.code !== 0) throw new Error(`pulumi stack export --show-secrets: ${r.stderr}`);
+  const { deployment } = JSON.parse(r.stdout) as { deployment: { resources?: ExportedResource[] } };
+  return (deployment.resources ?? []).map((x) => asStateResource(revealed(x) as ExportedResource));
+}
+
+/** The one resource of the state named `name`. */
+export function resourceNamed(state: readonly StateResource[], name: string): StateResource {
+  const found = state.filter((r) => r.name === name);
+  if (found.length !== 1) throw new Error(`${found.length} resources named ${name} in the state`);
+  return found[0];
+}
+
+/** Names of every resource `name` waits for, directly or not (dependencies and parents). */
+export function dependenciesOf(state: readonly StateResource[], name: string): string[] {
+  const byUrn = new Map(state.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const todo = [resourceNamed(state, name).urn];
+  while (todo.length > 0) {
+    const r = byUrn.get(todo.pop()!);
+    if (r === undefined) continue;
+    for (const dep of [...r.dependencies, ...(r.parent !== undefined ? [r.parent] : [])]) {
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        todo.push(dep);
+      }
+    }
+  }
+  return [...seen].filter((urn) => byUrn.has(urn)).map(nameOf);
+}
+
+/** The remote Commands of one host, by its name. */
+export const commandsOf = (state: readonly StateResource[], host: string): StateResource[] =>
+  state.filter((r) => r.type === COMMAND_TYPE && r.name.includes(`-${host}-`));
+
+/** The files a host's steps write, with their contents, read from the steps' `create` and `stdin` inputs. */
+const filesOf = (state: readonly StateResource[], host: string): Record<string, string> =>
+  filesWritten(commandsOf(state, host) as unknown as RecordedResource[]);
+
+/**
+ * The script that puts the stand-ins where the Mesos and Marathon packages would put theirs, enabled at
+ * boot, Marathon forwarding to `backend` (host:port); bash, run as root on the host.
+ */
+export function standinInstallScript(role: "master" | "slave", backend: string): string {
   const put = (file: string, dest: string, mode: string): string =>
     `mkdir -p ${path.dirname(dest)} && echo ${fs.readFileSync(path.join(STANDINS, file)).toString("base64")} | base64 -d > ${dest} && chmod ${mode} ${dest}`;
   const services =
@@ -235,24 +407,19 @@ export function slaveFiles(s: Slave, masters: readonly Master[]): Record<string,
   };
 }
 
-/** The remote Commands of one host, by its name. */
-export const commandsOf = (e: EngineLite, host: string): ResourceState[] =>
-  [...e.state.values()].filter((r) => r.type === COMMAND_TYPE && r.name.includes(`-${host}-`));
-
 /**
- * Every host has the seed's files with the exact contents the program's steps wrote, and its role's
- * services enabled and running, the others' disabled and stopped.
+ * Every host has the seed's files with the exact contents the program's steps wrote (as the stack's state
+ * holds the steps), and its role's services enabled and running, the others' disabled and stopped.
  */
 export async function expectProvisioned(
-  engine: EngineLite,
+  state: readonly StateResource[],
   exec: HostExec,
   masters: readonly Master[],
   slaves: readonly Slave[],
 ): Promise<void> {
   for (const m of masters) {
     const expected = masterFiles(m, masters);
-    const mine = commandsOf(engine, m.name) as unknown as RecordedResource[];
-    expect(filesWritten(mine)).toEqual(expected);
+    expect(filesOf(state, m.name)).toEqual(expected);
     const onHost = await readFiles(exec, m.name, [...Object.keys(expected), "/var/lib/zookeeper/myid"]);
     expect(onHost).toEqual({ ...expected, "/var/lib/zookeeper/myid": "-> /etc/zookeeper/conf/myid" });
     const { links, processes } = await servicesOf(exec, m.name);
@@ -269,8 +436,7 @@ export async function expectProvisioned(
   }
   for (const s of slaves) {
     const expected = slaveFiles(s, masters);
-    const mine = commandsOf(engine, s.name) as unknown as RecordedResource[];
-    expect(filesWritten(mine)).toEqual(expected);
+    expect(filesOf(state, s.name)).toEqual(expected);
     expect(
       await readFiles(exec, s.name, [
         ...Object.keys(expected),
@@ -307,28 +473,101 @@ export async function expectEnsemble(masters: readonly Master[]): Promise<void> 
   }
 }
 
+/** `pulumi config set --path 'apps["<app>"].instances' <n>`: how a user scales the app. */
+export const setInstances = (stack: Stack, instances: number): Promise<void> =>
+  stack.setConfig(`apps["${APP_ID}"].instances`, { value: String(instances) }, true);
+
+/** Steps of an operation that change something: op and name, in the engine's order. */
+export const changesOf = (record: EventRecorder): [string, string][] =>
+  record.steps
+    .filter((s) => s.op !== "same")
+    .sort((a, b) => a.startSeq - b.startSeq)
+    .map((s) => [s.name, s.op]);
+
+/** What a scale does: the dynamic provider takes the new config, then the app is updated; nothing else. */
+export const APP_UPDATE: [string, string][] = [
+  [DYNAMIC_PROVIDER, "update"],
+  [APP, "update"],
+];
+
+/** Top-level keys whose values differ between two objects. */
+function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+}
+
 /**
- * The app runs once, created on every master's Marathon endpoint; `scale` (a run with 3 instances in the
- * stack config) updates the app and nothing else, and its 3 tasks run on 3 distinct slaves.
+ * The app runs once, created on every master's Marathon endpoint. Setting 3 instances in the stack config
+ * previews (`pulumi preview --diff`) as exactly one update, of the app, `instances: 1 => 3` and nothing else;
+ * the `up` then updates the app and nothing else, and its 3 tasks run on 3 distinct slaves. Returns the up.
  */
 export async function expectScaled(
-  engine: EngineLite,
+  stack: Stack,
+  log: Operation[],
   marathon: MarathonEmulator,
   masters: readonly Master[],
   slaves: readonly Slave[],
-  scale: () => Promise<StackOutputs>,
-): Promise<void> {
-  expect(engine.mustGet(APP).inputs.marathonEndpoints).toEqual(masters.map((m) => `http://${m.ip}:8080`));
+): Promise<Operation> {
+  const created = resourceNamed(await stateOf(stack), APP);
+  expect(created.inputs.marathonEndpoints).toEqual(masters.map((m) => `http://${m.ip}:8080`));
+  expect(created.inputs.instances).toBe(1);
   expect(marathon.getApp(`/${APP_ID}`)).toMatchObject({ instances: 1, tasksRunning: 1 });
 
-  const outputs = await scale();
-  const changed = engine.steps.filter((x) => x.op !== "same");
-  expect(changed.map((x) => [x.name, x.op])).toEqual([[APP, "update"]]);
-  expect(engine.sshCount).toBe(0);
+  await setInstances(stack, 3);
+  const preview = await operate(log, "preview of the scale", (hooks) =>
+    stack.preview({ ...hooks, diff: true }),
+  );
+  const planned = preview.op.record.events
+    .map((e: EngineEvent) => e.resourcePreEvent?.metadata)
+    .filter((m) => m !== undefined && m.op !== "same")
+    .map((m) => ({ name: nameOf(m!.urn), step: m! }));
+  expect(planned.map(({ name, step }) => [name, step.type, step.op])).toEqual([
+    [DYNAMIC_PROVIDER, DYNAMIC_PROVIDER_TYPE, "update"],
+    [APP, APP_TYPE, "update"],
+  ]);
+  // The dynamic provider takes the new config: the apps, with the app's instances alone changed.
+  const provider = planned[0].step;
+  const appsKey = "mesos-cluster:apps";
+  expect(changedKeys(provider.old?.inputs ?? {}, provider.new?.inputs ?? {})).toEqual([appsKey]);
+  const [oldApps, newApps] = [provider.old, provider.new].map(
+    (s) => JSON.parse(String(s?.inputs[appsKey])) as Record<string, Record<string, unknown>>,
+  );
+  expect(oldApps[APP_ID].instances).toBe(1);
+  expect(newApps).toEqual({ ...oldApps, [APP_ID]: { ...oldApps[APP_ID], instances: 3 } });
+  // The app: instances 1 => 3, and nothing else, in its inputs and in whatever the engine reports of its diff.
+  const app = planned[1].step;
+  const olds = app.old?.inputs ?? {};
+  const news = app.new?.inputs ?? {};
+  expect(changedKeys(olds, news)).toEqual(["instances"]);
+  expect([olds.instances, news.instances]).toEqual([1, 3]);
+  const named = [...(app.diffs ?? []), ...Object.keys(app.detailedDiff ?? {})];
+  expect(named.filter((k) => k !== "instances")).toEqual([]);
+  // The change summary counts resources, not providers; the diff the user reads names the one change.
+  expect(preview.result.changeSummary).toEqual({ same: expect.any(Number), update: 1 });
+  expect(preview.result.stdout).toMatch(/~ *instances *: *1 => 3/);
+
+  const { result, op } = await operate(log, "up of the scale", (hooks) => stack.up(hooks));
+  expect(changesOf(op.record)).toEqual(APP_UPDATE);
   expect(marathon.getApp(`/${APP_ID}`)).toMatchObject({ instances: 3, tasksRunning: 3 });
-  const endpoints = (await valueOf(outputs.endpoints))[APP_ID];
+  const endpoints = (result.outputs.endpoints.value as Record<string, string[]>)[APP_ID];
   expect(endpoints).toHaveLength(3);
   const hosts = endpoints.map((e) => e.split(":")[0]);
   for (const h of hosts) expect(slaves.map((s) => s.ip)).toContain(h);
   expect(new Set(hosts).size).toBe(3);
+  return op;
+}
+
+/**
+ * A second `up` with no change: its preview expects none (`--expect-no-changes`), and the up leaves every
+ * resource the same. Returns the up.
+ */
+export async function expectNoChanges(stack: Stack, log: Operation[]): Promise<Operation> {
+  await operate(log, "preview of the second up", (hooks) =>
+    stack.preview({ ...hooks, expectNoChanges: true }),
+  );
+  const { result, op } = await operate(log, "second up", (hooks) => stack.up(hooks));
+  const resources = (await stateOf(stack)).filter((r) => !r.type.startsWith("pulumi:providers:"));
+  expect(result.summary.resourceChanges).toEqual({ same: resources.length });
+  expect(changesOf(op.record)).toEqual([]);
+  return op;
 }

@@ -1,10 +1,10 @@
 /**
  * What the Vagrant end-to-end suites (vagrant-lxc.test.ts, vagrant-cluster.test.ts) stand on: vagrant-lxc
  * present (or a reason to skip), a private bridge that forwards nowhere, the box scripts/lxc-box.sh cached
- * (added to the suite's own VAGRANT_HOME; no suite ever reaches a mirror), and a sweep of the suite's
- * containers and bridge, for a run that failed or crashed.
+ * (added to the suite's own VAGRANT_HOME; no suite ever reaches a mirror), commands inside a container
+ * without ssh, and a sweep of the suite's containers and bridge, for a run that failed or crashed.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { VAGRANT_ENVIRONMENT } from "../../infra/render/vagrantfile";
@@ -84,4 +84,44 @@ export function vagrantStatus(env: NodeJS.ProcessEnv): Record<string, string> {
       .filter((f) => f[2] === "state")
       .map((f) => [f[1], f[3]]),
   );
+}
+
+/** Runs a bash command as root inside a container through lxc-attach (not ssh), `input` on its stdin. */
+export function inContainer(
+  container: string,
+  command: string,
+  input = "",
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      "lxc-attach",
+      [
+        "-n",
+        container,
+        "--clear-env",
+        "--set-var",
+        `PATH=${VAGRANT_ENV.PATH}`,
+        "--",
+        "/bin/bash",
+        "-c",
+        command,
+      ],
+      { env: { ...process.env, ...VAGRANT_ENV } },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 255, stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input);
+  });
 }
