@@ -23,7 +23,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { MESOS_SLAVE_TYPE } from "../infra/slave";
 import { EngineSandbox, PROJECT_ROOT, recorded } from "../test/helpers/engine";
 import { sshKeyCanary } from "../test/helpers/secrets";
 import { SCALE_NETWORK, slaveNodes } from "../test/helpers/scale";
@@ -38,6 +37,8 @@ const RUNS = 5;
 const TARGET_FLOOR_RATIO = 1.3;
 const TARGET_GROWTH = 1.5;
 const REMOTE_COMMAND = "command:remote:Command";
+// The program's own types, spelled out: this process loads none of the program, which may be mid-edit.
+const MESOS_SLAVE_TYPE = "mesos-cluster:mesos:MesosSlave";
 const APP_TYPE = "pulumi-nodejs:dynamic/marathon:App";
 const FLOOR_DIR = path.join(__dirname, "engine-floor");
 /** What `pulumi` needs of the project to run its program (node_modules is linked, not copied). */
