@@ -21,19 +21,32 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+# The Pulumi toolchain, built from source where no CLI is installed (cached between runs): its Go modules
+# download and compile while the static checks and the unit tests run.
+if ! command -v pulumi >/dev/null 2>&1; then
+  bash scripts/pulumi-from-source.sh > "$results/toolchain.log" 2>&1 &
+  toolchain=$!
+fi
+# Likewise the vagrant-lxc box the Vagrant end-to-end suites boot (built once with debootstrap, then cached).
+sudo_if_needed bash scripts/lxc-box.sh > "$results/lxc-box.log" 2>&1 &
+box=$!
+
 npm ci --no-audit --no-fund
 npm run build
 npm run lint
 npm run format:check
-results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
 npm test -- --json --outputFile="$results/unit.json"
 
-# The Pulumi CLI itself, built from Go modules where it is not installed (cached between runs).
-command -v pulumi >/dev/null 2>&1 || bash scripts/pulumi-from-source.sh
+if [ -n "${toolchain:-}" ]; then
+  wait "$toolchain" || { cat "$results/toolchain.log"; exit 1; }
+  cat "$results/toolchain.log"
+fi
 npm run test:engine -- --json --outputFile="$results/engine.json"
-# The vagrant-lxc box the Vagrant end-to-end suite boots (built once, then cached).
-sudo_if_needed bash scripts/lxc-box.sh
+wait "$box" || { cat "$results/lxc-box.log"; exit 1; }
+cat "$results/lxc-box.log"
 npm run test:e2e -- --json --outputFile="$results/e2e.json"
 
 # One closing line for every suite together.
@@ -41,7 +54,7 @@ node -e '
   const fs = require("fs"), path = require("path");
   const dir = process.argv[1];
   let passed = 0, failed = 0;
-  for (const f of fs.readdirSync(dir)) {
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".json"))) {
     const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
     passed += r.numPassedTests;
     failed += r.numFailedTests;
