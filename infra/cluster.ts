@@ -1,7 +1,8 @@
 /**
  * MesosCluster: the seed's highly available cluster. Order: packages on the masters, then ZooKeeper on
  * all of them, then (once the ensemble has a quorum) mesos-master and, after an election, Marathon; each
- * agent is installed and started in one step once the ensemble is ready.
+ * agent is installed and started in one step once the ensemble is ready. ZooKeeper, mesos-master and
+ * Marathon change on one master at a time, in the order of `masters`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
@@ -57,6 +58,10 @@ export interface MesosClusterArgs {
   readonly marathon: Pick<MarathonSettings, "configStyle" | "httpPort" | "flags">;
   /** Seconds each readiness gate waits before the deployment fails. */
   readonly readinessTimeoutSeconds: number;
+  /** Steps that every host step waits for (the change guard). @default - none */
+  readonly after?: pulumi.Resource[];
+  /** A stamp written into every host step's script: a new one runs every step again. @default - none */
+  readonly converge?: string;
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;
 }
@@ -82,12 +87,20 @@ export class MesosCluster extends pulumi.ComponentResource {
     if (problems.length > 0) throw new pulumi.ResourceError(`${name}: ${problems.join("; ")}`, this);
 
     const sudo = args.sudo ?? true;
+    const { after, converge } = args;
     const p = args.packages;
     const aptSource = p.manageSource ? { line: p.source, key: p.key, keyserver: p.keyserver } : undefined;
     const packagesOf = (host: MasterNode) =>
       new HostPackages(
         `${name}-${host.name}-packages`,
-        { connection: args.connections[host.name], packages: rolePackages("master", p), aptSource, sudo },
+        {
+          connection: args.connections[host.name],
+          packages: rolePackages("master", p),
+          aptSource,
+          after,
+          converge,
+          sudo,
+        },
         { parent: this },
       );
     const masterPackages = new Map(args.masters.map((m) => [m.name, packagesOf(m)]));
@@ -103,6 +116,8 @@ export class MesosCluster extends pulumi.ComponentResource {
         settings: args.zookeeper,
         initSystem: args.initSystem,
         readinessTimeoutSeconds: args.readinessTimeoutSeconds,
+        after,
+        converge,
         sudo,
       },
       { parent: this },
@@ -111,8 +126,9 @@ export class MesosCluster extends pulumi.ComponentResource {
     const clientPort = args.zookeeper.clientPort;
     const mesosZkUrl = zkUrl(args.masters, clientPort, "/mesos");
     const marathonZkUrl = zkUrl(args.masters, clientPort, "/marathon");
-    const masters = args.masters.map(
-      (node) =>
+    const masters: MesosMaster[] = [];
+    for (const node of args.masters) {
+      masters.push(
         new MesosMaster(
           `${name}-${node.name}`,
           {
@@ -127,11 +143,15 @@ export class MesosCluster extends pulumi.ComponentResource {
             readinessTimeoutSeconds: args.readinessTimeoutSeconds,
             installed: masterPackages.get(node.name)?.ready,
             zooKeeperReady: ensemble.ready,
+            previous: masters[masters.length - 1],
+            after,
+            converge,
             sudo,
           },
           { parent: this },
         ),
-    );
+      );
+    }
     const agents = slaves.map(
       (node) =>
         new MesosSlave(
@@ -145,6 +165,9 @@ export class MesosCluster extends pulumi.ComponentResource {
             packages: rolePackages("slave", p),
             aptSource,
             zooKeeperReady: ensemble.ready,
+            readinessTimeoutSeconds: args.readinessTimeoutSeconds,
+            after,
+            converge,
             sudo,
           },
           { parent: this },

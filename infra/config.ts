@@ -65,6 +65,11 @@ export interface ZooKeeperSettings {
   initLimit: number;
   syncLimit: number;
   dataDir: string;
+  /**
+   * ZooKeeper 3.5 or later: members join and leave by dynamic reconfiguration (no member restarts), and
+   * ZooKeeper keeps its member list itself. Required to add or remove masters.
+   */
+  reconfigEnabled: boolean;
 }
 
 export interface MesosSettings {
@@ -119,6 +124,11 @@ export interface ClusterConfig {
   marathon: MarathonSettings;
   /** Seconds a readiness gate waits for a service before failing. */
   readinessTimeoutSeconds: number;
+  /**
+   * A stamp written into every host step's script: a new value makes `pulumi up` run every host step
+   * again, which repairs drift (files edited, services stopped on the hosts). Empty for none.
+   */
+  converge: string;
   /** Marathon apps keyed by app id. */
   apps: Record<string, AppDefinition>;
   warnings: string[];
@@ -142,6 +152,7 @@ const TOP_LEVEL_KEYS = [
   "mesos",
   "marathon",
   "readinessTimeoutSeconds",
+  "converge",
   "apps",
   "marathonCredentials",
 ] as const;
@@ -266,7 +277,10 @@ function rawSchema() {
       tickTime: intIn(100, 60000).default(2000),
       initLimit: intIn(1, 1000).default(10),
       syncLimit: intIn(1, 1000).default(5),
-      dataDir: text("an absolute path", /^\/[^\s]*$/).default("/var/lib/zookeeper"),
+      dataDir: text("an absolute path of letters, digits and . _ + - /", /^\/[A-Za-z0-9._+/-]*$/).default(
+        "/var/lib/zookeeper",
+      ),
+      reconfigEnabled: flag("true or false (true needs ZooKeeper 3.5 or later)").default(false),
     }).prefault({}),
     mesos: object({
       version: text("a release line like 1.11, or HEAD", VERSION_LINE).default("1.11"),
@@ -286,6 +300,13 @@ function rawSchema() {
       deploymentTimeoutSeconds: intIn(1, 86400).default(600),
     }).prefault({}),
     readinessTimeoutSeconds: intIn(1, 3600).default(300),
+    converge: z
+      .string({ error: (iss) => `must be a text of letters, digits and . _ : + -, got ${show(iss.input)}` })
+      .regex(/^[A-Za-z0-9._:+-]{0,64}$/, {
+        error: (iss) =>
+          `must be at most 64 letters, digits and . _ : + - (e.g. a date like 2024-05-01T10:00), got ${show(iss.input)}`,
+      })
+      .default(""),
     apps: z
       .record(z.string(), z.record(z.string(), z.unknown()), {
         error: (iss) => `must be a map of app id to app definition, got ${show(iss.input)}`,
@@ -590,6 +611,7 @@ export function parseClusterConfig(raw: Record<string, unknown>): ParsedConfig {
       deploymentTimeoutMs: c.marathon.deploymentTimeoutSeconds * 1000,
     },
     readinessTimeoutSeconds: c.readinessTimeoutSeconds,
+    converge: c.converge,
     apps,
     marathonCredentials: c.marathonCredentials === "" ? undefined : c.marathonCredentials,
     warnings,

@@ -1,7 +1,9 @@
 /**
  * MesosMaster: one master host's mesos-master and Marathon, a step each (config files, then the service)
  * with a readiness gate after it. mesos-slave is kept off the host; mesos-master is configured once the
- * ZooKeeper ensemble is ready, Marathon once this master sees an elected leader.
+ * ZooKeeper ensemble is ready, Marathon once this master sees an elected leader. Masters change one at a
+ * time: each step waits for the previous master's step of the same service, and a step that restarts a
+ * running service waits until it answers again (an elected leader, `/ping`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
@@ -9,9 +11,14 @@ import type { InitSystem, MarathonSettings, MasterNode, MesosSettings } from "./
 import { fileSetPart } from "./render/files";
 import { marathonFiles } from "./render/marathon";
 import { masterFiles, mesosZkFile } from "./render/mesos";
-import { marathonPingStep, mesosMasterElectedStep } from "./render/readiness";
+import {
+  marathonPingProbe,
+  marathonPingStep,
+  mesosElectedProbe,
+  mesosMasterElectedStep,
+} from "./render/readiness";
 import { serviceDisabledPart, serviceRunningPart } from "./render/services";
-import { configDigest, hostStep, type HostStep } from "./render/shell";
+import { configDigest, hostStep, type HostStep, type ScriptPart } from "./render/shell";
 
 export const MESOS_MASTER_TYPE = "mesos-cluster:mesos:MesosMaster";
 
@@ -41,6 +48,12 @@ export interface MesosMasterArgs {
    * @default - none
    */
   readonly zooKeeperReady?: pulumi.Resource[];
+  /** The previous master, whose steps this master's steps wait for (one master at a time). @default - none */
+  readonly previous?: MesosMaster;
+  /** Steps that every step of this master waits for (the change guard). @default - none */
+  readonly after?: pulumi.Resource[];
+  /** The stack's converge stamp, written into every step's script. @default - none */
+  readonly converge?: string;
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;
 }
@@ -55,16 +68,29 @@ export class MesosMaster extends pulumi.ComponentResource {
   public readonly elected: pulumi.Resource;
   /** Passes once Marathon on this host answers /ping. */
   public readonly marathonReady: pulumi.Resource;
+  /** The step that configures and (re)starts mesos-master. */
+  public readonly mesosMasterStep: pulumi.Resource;
+  /** The step that configures and (re)starts Marathon. */
+  public readonly marathonStep: pulumi.Resource;
 
   constructor(name: string, args: MesosMasterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(MESOS_MASTER_TYPE, name, {}, opts);
     const { node, connection } = args;
-    const options = { sudo: args.sudo ?? true, initSystem: args.initSystem };
-    const step = (id: string, hostStep: HostStep, dependsOn: pulumi.Resource[], triggers?: string[]) =>
+    const sudo = args.sudo ?? true;
+    const service = { sudo, initSystem: args.initSystem };
+    const after = args.after ?? [];
+    const timeoutSeconds = args.readinessTimeoutSeconds;
+    const step = (id: string, parts: ScriptPart[], dependsOn: pulumi.Resource[]) =>
       new remote.Command(
         `${name}-${id}`,
-        { connection, triggers, ...hostStep },
-        { parent: this, dependsOn, deleteBeforeReplace: true },
+        { connection, ...hostStep(parts, { sudo, owner: `${name}-${id}`, converge: args.converge }) },
+        { parent: this, dependsOn: [...after, ...dependsOn], deleteBeforeReplace: true },
+      );
+    const gate = (id: string, gateStep: HostStep, dependsOn: pulumi.Resource, digest: string) =>
+      new remote.Command(
+        `${name}-${id}`,
+        { connection, triggers: [digest], ...gateStep },
+        { parent: this, dependsOn: [dependsOn] },
       );
 
     const mesosConfig = [
@@ -77,23 +103,27 @@ export class MesosMaster extends pulumi.ComponentResource {
       }),
     ];
     const mesosDigest = configDigest(mesosConfig);
-    const mesosMaster = step(
+    this.mesosMasterStep = step(
       "mesos-master",
-      hostStep(
-        [
-          fileSetPart("mesos-master", mesosConfig),
-          serviceDisabledPart("mesos-slave", options),
-          serviceRunningPart("mesos-master", mesosDigest, options),
-        ],
-        options,
-      ),
-      [...(args.installed ?? []), ...(args.zooKeeperReady ?? [])],
+      [
+        fileSetPart("mesos-master", mesosConfig),
+        serviceDisabledPart("mesos-slave", service),
+        serviceRunningPart("mesos-master", mesosDigest, service, {
+          probe: mesosElectedProbe(node.ip, args.mesos.masterPort),
+          timeoutSeconds,
+        }),
+      ],
+      [
+        ...(args.installed ?? []),
+        ...(args.zooKeeperReady ?? []),
+        ...(args.previous ? [args.previous.mesosMasterStep] : []),
+      ],
     );
-    this.elected = step(
+    this.elected = gate(
       "mesos-master-elected",
-      mesosMasterElectedStep(node.ip, args.mesos.masterPort, args.readinessTimeoutSeconds),
-      [mesosMaster],
-      [mesosDigest],
+      mesosMasterElectedStep(node.ip, args.mesos.masterPort, timeoutSeconds, args.converge),
+      this.mesosMasterStep,
+      mesosDigest,
     );
 
     const marathonConfig = marathonFiles({
@@ -105,19 +135,22 @@ export class MesosMaster extends pulumi.ComponentResource {
       flags: args.marathon.flags,
     });
     const marathonDigest = configDigest(marathonConfig);
-    const marathon = step(
+    this.marathonStep = step(
       "marathon",
-      hostStep(
-        [fileSetPart("marathon", marathonConfig), serviceRunningPart("marathon", marathonDigest, options)],
-        options,
-      ),
-      [this.elected],
+      [
+        fileSetPart("marathon", marathonConfig),
+        serviceRunningPart("marathon", marathonDigest, service, {
+          probe: marathonPingProbe(node.ip, args.marathon.httpPort),
+          timeoutSeconds,
+        }),
+      ],
+      [this.elected, ...(args.previous ? [args.previous.marathonStep] : [])],
     );
-    this.marathonReady = step(
+    this.marathonReady = gate(
       "marathon-ping",
-      marathonPingStep(node.ip, args.marathon.httpPort, args.readinessTimeoutSeconds),
-      [marathon],
-      [marathonDigest],
+      marathonPingStep(node.ip, args.marathon.httpPort, timeoutSeconds, args.converge),
+      this.marathonStep,
+      marathonDigest,
     );
 
     this.mesosUrl = pulumi.output(`http://${node.ip}:${args.mesos.masterPort}`);

@@ -16,6 +16,10 @@ export interface HostPackagesArgs {
   readonly packages: readonly PackagePin[];
   /** The apt source to add (and whose key to import) first. @default - apt sources are left alone */
   readonly aptSource?: AptSource;
+  /** Steps the packages step waits for (the change guard). @default - none */
+  readonly after?: pulumi.Resource[];
+  /** The stack's converge stamp, written into the step's script. @default - none */
+  readonly converge?: string;
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;
 }
@@ -31,13 +35,15 @@ export class HostPackages extends pulumi.ComponentResource {
     super(HOST_PACKAGES_TYPE, name, {}, opts);
 
     const parts = packageParts(args.packages, args.aptSource);
+    const stepName = `${name}-install`;
+    const options = { sudo: args.sudo ?? true, owner: stepName, converge: args.converge };
     this.ready =
       parts.length > 0
         ? [
             new remote.Command(
-              `${name}-install`,
-              { connection: args.connection, ...hostStep(parts, { sudo: args.sudo ?? true }) },
-              { parent: this, deleteBeforeReplace: true },
+              stepName,
+              { connection: args.connection, ...hostStep(parts, options) },
+              { parent: this, dependsOn: args.after ?? [], deleteBeforeReplace: true },
             ),
           ]
         : [];

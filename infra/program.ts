@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
 import { MarathonApps } from "./apps";
 import { MesosCluster, type ClusterHost } from "./cluster";
+import type { ClusterLayout } from "./changes";
 import { loadConfig, type LoadedConfig } from "./config";
+import { ChangeGuard } from "./guard";
 import { vagrantMachinesOf } from "./render/vagrantfile";
 import { VagrantMachines } from "./vagrant";
 
@@ -20,8 +22,33 @@ export interface StackOutputs {
 
 type Connections = Record<string, pulumi.Input<types.input.remote.ConnectionArgs>>;
 
+/** What the change guard compares between two runs. */
+function layoutOf(config: LoadedConfig): ClusterLayout {
+  const { provider, box, directory } = config.vagrant;
+  return {
+    hosts: config.hosts,
+    ...(config.hosts === "vagrant" ? { vagrant: { provider, box, directory } } : {}),
+    masters: config.masters,
+    slaves: config.slaves,
+    zookeeper: config.zookeeper,
+    agent: { attributes: config.mesos.attributes, resources: config.mesos.resources },
+  };
+}
+
+/**
+ * The change guard: refuses an unsafe change of the running cluster before any host step runs (they all
+ * wait for it), and warns about what a safe one will restart.
+ */
+function changeGuard(config: LoadedConfig): ChangeGuard {
+  const guard = new ChangeGuard("cluster-changes", layoutOf(config));
+  guard.notices.apply((notices) => {
+    for (const notice of notices ?? []) void pulumi.log.warn(notice, guard);
+  });
+  return guard;
+}
+
 /** SSH connections to every host: to the machines Vagrant made, or to the given addresses. */
-function hostConnections(config: LoadedConfig): Connections {
+function hostConnections(config: LoadedConfig, after: pulumi.Resource[]): Connections {
   const { ssh } = config;
   if (config.hosts === "vagrant") {
     const machines = new VagrantMachines("vagrant", {
@@ -32,6 +59,7 @@ function hostConnections(config: LoadedConfig): Connections {
       user: ssh.user,
       dialErrorLimit: ssh.dialErrorLimit,
       perDialTimeout: ssh.perDialTimeout,
+      after,
     });
     return machines.connections;
   }
@@ -52,13 +80,14 @@ function hostConnections(config: LoadedConfig): Connections {
 
 /** Build the stack from `config` (read from the stack config by default). */
 export function program(config: LoadedConfig = loadConfig()): StackOutputs {
+  const guard = config.masters.length === 0 ? undefined : changeGuard(config);
   const cluster =
-    config.masters.length === 0
+    guard === undefined
       ? undefined
       : new MesosCluster("mesos", {
           masters: config.masters,
           slaves: config.slaves,
-          connections: hostConnections(config),
+          connections: hostConnections(config, [guard]),
           quorum: config.quorum,
           initSystem: config.initSystem,
           packages: config.packages,
@@ -66,6 +95,8 @@ export function program(config: LoadedConfig = loadConfig()): StackOutputs {
           mesos: config.mesos,
           marathon: config.marathon,
           readinessTimeoutSeconds: config.readinessTimeoutSeconds,
+          after: [guard],
+          converge: config.converge === "" ? undefined : config.converge,
           sudo: config.ssh.user !== "root",
         });
 

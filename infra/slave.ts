@@ -1,15 +1,17 @@
 /**
  * MesosSlave: one agent host's mesos-slave, in one step once the ZooKeeper ensemble is ready: packages,
  * config files, mesos-master and ZooKeeper kept off the host, then the service. One step per agent keeps
- * large clusters light: a plan registers two resources per agent.
+ * large clusters light: a plan registers two resources per agent. A change of the agent info (attributes,
+ * resources, address) restarts the agent without its checkpointed agent info, as Mesos requires.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import type { InitSystem, MesosSettings, SlaveNode } from "./config";
 import { fileSetPart } from "./render/files";
-import { agentFiles, mesosZkFile } from "./render/mesos";
+import { agentFiles, agentInfoFiles, agentInfoPart, mesosZkFile } from "./render/mesos";
 import { packageParts, type AptSource, type PackagePin } from "./render/packages";
-import { serviceDisabledPart, serviceRunningPart } from "./render/services";
+import { agentStateProbe } from "./render/readiness";
+import { serviceDisabledPart, serviceRunningPart, stopIfRunning } from "./render/services";
 import { configDigest, hostStep } from "./render/shell";
 import { ZOOKEEPER_SERVICE } from "./zookeeper";
 
@@ -35,6 +37,12 @@ export interface MesosSlaveArgs {
    * @default - none
    */
   readonly zooKeeperReady?: pulumi.Resource[];
+  /** Steps the agent's step waits for (the change guard). @default - none */
+  readonly after?: pulumi.Resource[];
+  /** Seconds a restarted agent may take to serve again before the step fails. */
+  readonly readinessTimeoutSeconds: number;
+  /** The stack's converge stamp, written into the step's script. @default - none */
+  readonly converge?: string;
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;
 }
@@ -48,7 +56,8 @@ export class MesosSlave extends pulumi.ComponentResource {
 
   constructor(name: string, args: MesosSlaveArgs, opts?: pulumi.ComponentResourceOptions) {
     super(MESOS_SLAVE_TYPE, name, {}, opts);
-    const options = { sudo: args.sudo ?? true, initSystem: args.initSystem };
+    const sudo = args.sudo ?? true;
+    const service = { sudo, initSystem: args.initSystem };
     const config = [
       mesosZkFile(args.mesosZkUrl),
       ...agentFiles({
@@ -59,23 +68,31 @@ export class MesosSlave extends pulumi.ComponentResource {
         resources: args.mesos.resources,
       }),
     ];
+    const stepName = `${name}-mesos-slave`;
     this.service = new remote.Command(
-      `${name}-mesos-slave`,
+      stepName,
       {
         connection: args.connection,
         ...hostStep(
           [
             ...packageParts(args.packages ?? [], args.aptSource),
             fileSetPart("mesos-slave", config),
-            ...["mesos-master", ZOOKEEPER_SERVICE].map((svc) => serviceDisabledPart(svc, options)),
-            serviceRunningPart("mesos-slave", configDigest(config), options),
+            ...["mesos-master", ZOOKEEPER_SERVICE].map((svc) => serviceDisabledPart(svc, service)),
+            agentInfoPart(
+              configDigest(agentInfoFiles(config)),
+              stopIfRunning("mesos-slave", service, "to reset its agent info"),
+            ),
+            serviceRunningPart("mesos-slave", configDigest(config), service, {
+              probe: agentStateProbe(args.node.ip, args.mesos.agentPort),
+              timeoutSeconds: args.readinessTimeoutSeconds,
+            }),
           ],
-          options,
+          { sudo, owner: stepName, converge: args.converge },
         ),
       },
       {
         parent: this,
-        dependsOn: args.zooKeeperReady ?? [],
+        dependsOn: [...(args.after ?? []), ...(args.zooKeeperReady ?? [])],
         deleteBeforeReplace: true,
       },
     );

@@ -31,6 +31,8 @@ export interface VagrantMachinesArgs {
   /** How long a dial to a booting machine is retried. */
   readonly dialErrorLimit: number;
   readonly perDialTimeout: number;
+  /** Steps that must pass before any machine is made or destroyed (the change guard). @default - none */
+  readonly after?: pulumi.Resource[];
 }
 
 export class VagrantMachines extends pulumi.ComponentResource {
@@ -47,7 +49,7 @@ export class VagrantMachines extends pulumi.ComponentResource {
     const file = new local.Command(
       `${name}-vagrantfile`,
       { create: writeVagrantfileCommand(args.directory), stdin: this.vagrantfile, environment },
-      { parent: this },
+      { parent: this, dependsOn: args.after ?? [] },
     );
 
     this.connections = Object.fromEntries(
@@ -65,7 +67,12 @@ export class VagrantMachines extends pulumi.ComponentResource {
             addPreviousOutputInEnv: false,
           },
           // stdout is the machine's private key.
-          { parent: this, dependsOn: [file], additionalSecretOutputs: ["stdout"], deleteBeforeReplace: true },
+          {
+            parent: this,
+            dependsOn: [...(args.after ?? []), file],
+            additionalSecretOutputs: ["stdout"],
+            deleteBeforeReplace: true,
+          },
         );
         const connection = pulumi.output({
           host: machine.ip,

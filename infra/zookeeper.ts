@@ -1,13 +1,28 @@
-/** ZooKeeperEnsemble: ZooKeeper configured and running on every member, with a readiness gate per member. */
+/**
+ * ZooKeeperEnsemble: ZooKeeper configured and running on every member, with a readiness gate per member.
+ * Members change one at a time: each member's step waits for the previous member's, and a step that
+ * restarts a running member waits until it serves in the quorum again. With `reconfigEnabled`, members
+ * join and leave by ZooKeeper's dynamic reconfiguration, run by one more step once every member is up.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import type { InitSystem, MasterNode, ZooKeeperSettings } from "./config";
 import { fileSetPart } from "./render/files";
 import { ensembleProblems } from "./render/layout";
-import { zooKeeperReadyStep } from "./render/readiness";
-import { serviceRunningPart } from "./render/services";
-import { configDigest, hostStep } from "./render/shell";
-import { connectString, MYID_PATH, myidFile, zooCfgFile } from "./render/zookeeper";
+import { zooKeeperProbe, zooKeeperReadyStep } from "./render/readiness";
+import { serviceRunning, serviceRunningPart, stopIfRunning } from "./render/services";
+import { configDigest, hostStep, type ConfigFile, type ScriptPart } from "./render/shell";
+import {
+  connectString,
+  dataDirMovePart,
+  dynamicZooCfgPart,
+  ensembleMembersPart,
+  MYID_PATH,
+  myidFile,
+  ZOO_CFG_PATH,
+  zooCfgFile,
+  zooCfgSettings,
+} from "./render/zookeeper";
 
 export const ZOOKEEPER_ENSEMBLE_TYPE = "mesos-cluster:zookeeper:ZooKeeperEnsemble";
 
@@ -26,16 +41,20 @@ export interface ZooKeeperMember {
 
 export interface ZooKeeperEnsembleArgs {
   /**
-   * The members, in the order their `server.N` lines are written. Plain, not an Input: each member
-   * becomes steps named after it.
+   * The members, in the order their `server.N` lines are written and in which they change. Plain, not an
+   * Input: each member becomes steps named after it.
    */
   readonly members: readonly ZooKeeperMember[];
-  /** Ports, timing and data directory. */
+  /** Ports, timing, data directory and how members change. */
   readonly settings: ZooKeeperSettings;
   /** How services are enabled, started and disabled on the members. */
   readonly initSystem: InitSystem;
   /** Seconds each member may take to join a quorum before the deployment fails. */
   readonly readinessTimeoutSeconds: number;
+  /** Steps that every step of the ensemble waits for (the change guard). @default - none */
+  readonly after?: pulumi.Resource[];
+  /** The stack's converge stamp, written into every step's script. @default - none */
+  readonly converge?: string;
   /** Run scripts with `sudo -n`; false when the SSH user is root. @default true */
   readonly sudo?: boolean;
 }
@@ -47,7 +66,7 @@ export interface ZooKeeperEnsembleArgs {
 export class ZooKeeperEnsemble extends pulumi.ComponentResource {
   /** `10.10.20.11:2181,10.10.20.12:2181,…`. */
   public readonly connectString: pulumi.Output<string>;
-  /** One gate per member that passes once the member serves as leader, follower or standalone. */
+  /** What passes once the ensemble serves with its members: a gate per member, then the members step. */
   public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -57,39 +76,81 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
 
     const zk = args.settings;
     const nodes = args.members.map((m) => m.node);
-    const options = { sudo: args.sudo ?? true, initSystem: args.initSystem };
+    const sudo = args.sudo ?? true;
+    const service = { sudo, initSystem: args.initSystem };
+    const after = args.after ?? [];
     const zooCfg = zooCfgFile(nodes, zk);
+    // With reconfiguration, zoo.cfg's settings are what restarts a member; its members never do.
+    const settingsFile: ConfigFile = { path: ZOO_CFG_PATH, content: zooCfgSettings(zk).join("\n") };
 
-    this.ready = args.members.map(({ node, connection, after }) => {
+    let previous: pulumi.Resource | undefined;
+    const gates = args.members.map(({ node, connection, after: installed }) => {
       const prefix = `${name}-${node.name}`;
-      const files = [myidFile(node), zooCfg];
-      const digest = configDigest(files);
+      const myid = myidFile(node);
+      const digest = configDigest(zk.reconfigEnabled ? [myid, settingsFile] : [myid, zooCfg]);
       // ZooKeeper reads its id from dataDir/myid: link it to the file in /etc/zookeeper/conf, as the package does.
       const myidLink = { link: `${zk.dataDir}/myid`, target: MYID_PATH, dirOwner: "zookeeper" };
-      const service = new remote.Command(
-        `${prefix}-zookeeper`,
+      const config: ScriptPart[] = zk.reconfigEnabled
+        ? [
+            fileSetPart(ZOOKEEPER_SERVICE, [myid], [myidLink]),
+            dynamicZooCfgPart(node, nodes, zk, serviceRunning(ZOOKEEPER_SERVICE, service)),
+          ]
+        : [fileSetPart(ZOOKEEPER_SERVICE, [myid, zooCfg], [myidLink])];
+      const stepName = `${prefix}-zookeeper`;
+      const step = new remote.Command(
+        stepName,
         {
           connection,
           ...hostStep(
             [
-              fileSetPart(ZOOKEEPER_SERVICE, files, [myidLink]),
-              serviceRunningPart(ZOOKEEPER_SERVICE, digest, options),
+              dataDirMovePart(zk.dataDir, stopIfRunning(ZOOKEEPER_SERVICE, service, "to move its data")),
+              ...config,
+              serviceRunningPart(ZOOKEEPER_SERVICE, digest, service, {
+                probe: zooKeeperProbe(node.ip, zk.clientPort),
+                timeoutSeconds: args.readinessTimeoutSeconds,
+              }),
             ],
-            options,
+            { sudo, owner: stepName, converge: args.converge },
           ),
         },
-        { parent: this, dependsOn: after ?? [], deleteBeforeReplace: true },
+        {
+          parent: this,
+          dependsOn: [...after, ...(installed ?? []), ...(previous ? [previous] : [])],
+          deleteBeforeReplace: true,
+        },
       );
+      previous = step;
       return new remote.Command(
         `${prefix}-zookeeper-ready`,
         {
           connection,
           triggers: [digest],
-          ...zooKeeperReadyStep(node.ip, zk.clientPort, args.readinessTimeoutSeconds),
+          ...zooKeeperReadyStep(node.ip, zk.clientPort, args.readinessTimeoutSeconds, args.converge),
         },
-        { parent: this, dependsOn: [service] },
+        { parent: this, dependsOn: [step] },
       );
     });
+
+    const first = args.members[0];
+    const membersName = `${name}-members`;
+    this.ready =
+      zk.reconfigEnabled && first !== undefined
+        ? [
+            ...gates,
+            new remote.Command(
+              membersName,
+              {
+                connection: first.connection,
+                ...hostStep([ensembleMembersPart(first.node, nodes, zk)], {
+                  sudo,
+                  owner: membersName,
+                  converge: args.converge,
+                }),
+              },
+              { parent: this, dependsOn: [...after, ...gates] },
+            ),
+          ]
+        : gates;
 
     this.connectString = pulumi.output(connectString(nodes, zk.clientPort));
     this.registerOutputs({ connectString: this.connectString });

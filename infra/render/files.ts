@@ -21,8 +21,10 @@ function linkBody({ link, target, dirOwner }: ConfigLink): string {
 
 /**
  * Write each file whose content differs and point each link at its target. The set is recorded under
- * `name` (unique per host): a file or link an earlier run wrote and this set no longer holds is put back
- * as it was, and delete puts back every one of them.
+ * `name`, the service that reads it (unique per host): a file or link an earlier run wrote and this set no
+ * longer holds is put back as it was, and delete puts back every one of them. A run that changed anything
+ * marks the service pending, so that its service part restarts it (a file edited by hand and put back
+ * included).
  */
 export function fileSetPart(
   name: string,
@@ -32,6 +34,7 @@ export function fileSetPart(
   const paths = [...files.map((f) => f.path), ...links.map((l) => l.link)].map(shellQuote).join(" ");
   return {
     create: [
+      `PENDING=${shellQuote(name)}`,
       `keep_set ${shellQuote(name)} ${paths}`,
       ...files.map((f) => `${takeStdin(f.content)} | write_file ${shellQuote(f.path)}`),
       ...links.map(linkBody),

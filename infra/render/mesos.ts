@@ -3,7 +3,7 @@
  * `/etc/mesos-master` and `/etc/mesos-slave` (`?flag` for a true switch, `?no-flag` for a false one).
  */
 import type { FlagValue } from "../config";
-import type { ConfigFile } from "./shell";
+import { shellQuote, type ConfigFile, type ScriptPart } from "./shell";
 
 export const MESOS_ZK_PATH = "/etc/mesos/zk";
 export const MASTER_DIR = "/etc/mesos-master";
@@ -79,4 +79,42 @@ export function agentFiles(input: AgentFilesInput): ConfigFile[] {
     ...keyed("resource", input.resources),
     ...flagFiles(AGENT_DIR, input.flags),
   ];
+}
+
+/** The agent's work_dir when no flag sets it: what the Mesosphere packages write to /etc/mesos-slave/work_dir. */
+export const DEFAULT_AGENT_WORK_DIR = "/var/lib/mesos";
+
+/** The agent files that make its agent info: what a restarted agent must find unchanged to recover. */
+export function agentInfoFiles(files: readonly ConfigFile[]): ConfigFile[] {
+  const info = ["ip", "hostname", "port"].map((name) => `${AGENT_DIR}/${name}`);
+  return files.filter(
+    (f) =>
+      info.includes(f.path) ||
+      f.path.startsWith(`${AGENT_DIR}/attributes/`) ||
+      f.path.startsWith(`${AGENT_DIR}/resources/`),
+  );
+}
+
+/**
+ * Mesos refuses to recover an agent whose agent info (attributes, resources, address) changed since it
+ * checkpointed it. When the digest of those files differs from the one recorded at the last run, this
+ * part stops mesos-slave and removes `<work_dir>/meta/slaves/latest`, so that the agent registers anew
+ * (its tasks are killed, and their frameworks start them again); the service part then starts it. The
+ * work_dir is the one the agent runs with: its flag file, or the packages' default.
+ */
+export function agentInfoPart(infoDigest: string, stopIfRunning: string, flagDir = AGENT_DIR): ScriptPart {
+  const recorded = `"$STATE/services/mesos-slave.agent-info"`;
+  return {
+    create: `before=$(cat ${recorded} 2>/dev/null || true)
+if [ -n "$before" ] && [ "$before" != ${infoDigest} ]; then
+  ${stopIfRunning}
+  work_dir=$(head -n 1 ${shellQuote(`${flagDir}/work_dir`)} 2>/dev/null || true)
+  if [ -z "$work_dir" ]; then work_dir=${DEFAULT_AGENT_WORK_DIR}; fi
+  rm -f "$work_dir/meta/slaves/latest"
+  echo "agent info changed (attributes, resources or address): removed $work_dir/meta/slaves/latest; the agent registers anew and its tasks are restarted"
+  mark_pending mesos-slave
+fi
+mkdir -p "$STATE/services"
+printf '%s\\n' ${infoDigest} > ${recorded}`,
+  };
 }

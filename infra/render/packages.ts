@@ -28,18 +28,22 @@ export interface PackagePin {
 
 /**
  * Write the source line (stdin) to {@link APT_SOURCE_LIST}, import the key only when apt lacks it, and run
- * `apt-get update` only when the source changed. Delete removes the list and the key it imported.
+ * `apt-get update` only when the source changed. The key, when this step imported it, is recorded as owned
+ * by the step; delete removes the list and the key, when this step still owns them.
  */
 export function aptSourcePart(source: AptSource): ScriptPart {
   const line = `${source.line}\n`;
   const key = shellQuote(source.key);
-  const keyMarker = `"$STATE/apt-key-imported"`;
+  // Earlier versions of this step recorded an imported key in a marker of their own.
+  const legacyMarker = `"$STATE/apt-key-imported"`;
   // `apt-key list` prints fingerprints in groups of four on newer apt: drop spaces before matching the id.
-  const create = `if apt-key list 2>/dev/null | tr -d ' ' | grep -qi ${key}; then
+  const create = `if [ -f ${legacyMarker} ]; then own apt-key ${key} >/dev/null; rm -f ${legacyMarker}; fi
+if apt-key list 2>/dev/null | tr -d ' ' | grep -qi ${key}; then
   echo "apt key ${source.key} already present"
+  if [ -s "$(owner_file apt-key ${key})" ]; then own apt-key ${key}; fi
 else
   timeout ${APT_UPDATE_TIMEOUT} apt-key adv --keyserver ${shellQuote(source.keyserver)} --recv ${key}
-  mkdir -p "$STATE"; printf '%s\\n' ${key} > ${keyMarker}
+  own apt-key ${key}
   changed=$((changed + 1)); echo "imported apt key ${source.key}"
 fi
 ${takeStdin(line)} | write_file ${shellQuote(APT_SOURCE_LIST)}
@@ -49,12 +53,14 @@ else
   echo "apt source unchanged; skipped apt-get update"
 fi`;
   const remove = `remove_file ${shellQuote(APT_SOURCE_LIST)}
-if [ -f ${keyMarker} ]; then apt-key del ${key} >/dev/null 2>&1 || true; rm -f ${keyMarker}; echo "removed apt key ${source.key}"; fi`;
+if [ -s "$(owner_file apt-key ${key})" ] && owned apt-key ${key}; then
+  apt-key del ${key} >/dev/null 2>&1 || true; disown apt-key ${key}; echo "removed apt key ${source.key}"
+fi`;
   return { create, delete: remove, stdin: line };
 }
 
-/** The packages the install step installed (not those it found installed). */
-const INSTALLED_LIST = "$STATE/installed-packages";
+/** Where earlier versions of the install step listed the packages they installed. */
+const LEGACY_INSTALLED_LIST = "$STATE/installed-packages";
 
 /** `name` or `name=version`, as apt-get takes it. */
 export function packageSpec(pin: PackagePin): string {
@@ -64,11 +70,18 @@ export function packageSpec(pin: PackagePin): string {
 /**
  * Install the packages in one apt transaction, skipping those already at the wanted version (or at any
  * version when unpinned). Config files the program manages are kept on upgrades (`--force-confold`).
- * The names it installed are recorded, so that delete removes those and leaves preinstalled ones alone.
+ * A package the program installed is recorded as owned by the step (a later step that finds it installed
+ * takes it over, as after a rename); one found installed before the program is never recorded. Delete
+ * removes the packages this step still owns and leaves every other one alone.
  */
 export function installPart(pins: readonly PackagePin[]): ScriptPart {
   const specs = pins.map((p) => shellQuote(packageSpec(p))).join(" ");
+  const names = pins.map((p) => shellQuote(p.name)).join(" ");
   const create = `export DEBIAN_FRONTEND=noninteractive
+if [ -f "${LEGACY_INSTALLED_LIST}" ]; then
+  for name in $(sort -u "${LEGACY_INSTALLED_LIST}"); do own package "$name" >/dev/null; done
+  rm -f "${LEGACY_INSTALLED_LIST}"
+fi
 todo=""
 for spec in ${specs}; do
   name=\${spec%%=*}
@@ -77,21 +90,27 @@ for spec in ${specs}; do
   case "$have" in
     "install ok installed "*)
       version=\${have#install ok installed }
-      if [ -z "$pin" ] || [ "$version" = "$pin" ]; then echo "$name $version already installed"; continue; fi ;;
+      if [ -z "$pin" ] || [ "$version" = "$pin" ]; then
+        echo "$name $version already installed"
+        if [ -s "$(owner_file package "$name")" ]; then own package "$name"; fi
+        continue
+      fi ;;
   esac
   todo="$todo $spec"
 done
 if [ -z "$todo" ]; then echo "all packages already installed; nothing changed"; exit 0; fi
 timeout ${APT_INSTALL_TIMEOUT} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $todo
-mkdir -p "$STATE"
-for spec in $todo; do echo "\${spec%%=*}"; done >> "${INSTALLED_LIST}"
+for spec in $todo; do own package "\${spec%%=*}" >/dev/null; done
 echo "installed$todo"`;
   const remove = `export DEBIAN_FRONTEND=noninteractive
-if [ ! -s "${INSTALLED_LIST}" ]; then echo "installed no packages; nothing to remove"; exit 0; fi
-names=$(sort -u "${INSTALLED_LIST}" | paste -sd ' ' -)
-timeout ${APT_INSTALL_TIMEOUT} apt-get remove -y -q $names
-rm -f "${INSTALLED_LIST}"
-echo "removed $names"`;
+mine=""
+for name in ${names}; do
+  if [ -s "$(owner_file package "$name")" ] && owned package "$name"; then mine="$mine $name"; fi
+done
+if [ -z "$mine" ]; then echo "installed no packages; nothing to remove"; exit 0; fi
+timeout ${APT_INSTALL_TIMEOUT} apt-get remove -y -q $mine
+for name in $mine; do disown package "$name"; done
+echo "removed$mine"`;
   return { create, delete: remove };
 }
 

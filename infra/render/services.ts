@@ -3,7 +3,8 @@
  * built from it: keep a service enabled and running with a given config, and keep it stopped and disabled.
  */
 import type { InitSystem } from "../config";
-import { STATE_DIR, type ScriptOptions, type ScriptPart } from "./shell";
+import { waitFor, type Probe } from "./readiness";
+import type { ScriptOptions, ScriptPart } from "./shell";
 
 interface InitCommands {
   /** Exit status 0 when the service is installed. */
@@ -70,8 +71,10 @@ export interface ServiceOptions extends ScriptOptions {
   readonly initSystem: InitSystem;
 }
 
-function stampPath(svc: string, options: ScriptOptions): string {
-  return `${options.stateDir ?? STATE_DIR}/services/${svc}`;
+/** What a service part waits for after it (re)started a service that had run before. */
+export interface Readiness {
+  readonly probe: Probe;
+  readonly timeoutSeconds: number;
 }
 
 function disableBody(svc: string, options: ServiceOptions): string {
@@ -85,38 +88,67 @@ function disableBody(svc: string, options: ServiceOptions): string {
 else
   ${absent.replace(/\n/g, "\n  ")}
 fi
-rm -f "${stampPath(svc, options)}"
+rm -f "$STATE/services/${svc}" "$STATE/pending/${svc}"
 if [ "$changed" -eq 0 ]; then echo "${svc} already stopped and disabled; nothing changed"; fi`;
 }
 
 /**
  * Keep `svc` enabled and running with the config whose digest is `configDigest`. The digest of the config
  * the service last (re)started with is kept in a stamp file, so a second run with the same config changes
- * nothing, and a changed config restarts a running service exactly once. Delete stops and disables it.
+ * nothing, and a changed config restarts a running service exactly once; so does a config file that a run
+ * put back after it was edited on the host (its file set marks the service pending). After a (re)start of
+ * a service that had run before, the part waits for `ready`: a step that restarts one master's service
+ * finishes only once that service serves again, so the next master's step (which depends on it) restarts
+ * its own only then. A first start does not wait: the members of a new ensemble must all start before any
+ * of them serves. Delete stops and disables the service, when this step still owns it.
  */
-export function serviceRunningPart(svc: string, configDigest: string, options: ServiceOptions): ScriptPart {
+export function serviceRunningPart(
+  svc: string,
+  configDigest: string,
+  options: ServiceOptions,
+  ready?: Readiness,
+): ScriptPart {
   const init = INIT_COMMANDS[options.initSystem];
-  const stamp = stampPath(svc, options);
+  const wait = ready
+    ? `
+if [ -n "$acted" ] && [ -n "$before" ]; then
+  ${waitFor(ready.probe, ready.timeoutSeconds).replace(/\n/g, "\n  ")}
+fi`
+    : "";
   const body = `if ! ${init.installed(svc)}; then echo "${svc} is not installed; install its package first" >&2; exit 1; fi
+own service ${svc}
 ${init.enable(svc)}
 want=${configDigest}
+stamp="$STATE/services/${svc}"
+pending="$STATE/pending/${svc}"
+before=$(cat "$stamp" 2>/dev/null || true)
+acted=""
 if ${init.running(svc)}; then
-  if [ "$(cat "${stamp}" 2>/dev/null || true)" = "$want" ]; then
+  if [ "$before" = "$want" ] && [ ! -e "$pending" ]; then
     echo "${svc} already running with this config"
   else
-    ${init.restart(svc)}; echo "restarted ${svc} (config ${configDigest})"
+    ${init.restart(svc)}; echo "restarted ${svc} (config ${configDigest})"; acted=restarted
   fi
 else
-  ${init.start(svc)}; echo "started ${svc} (config ${configDigest})"
+  ${init.start(svc)}; echo "started ${svc} (config ${configDigest})"; acted=started
 fi
-mkdir -p "$(dirname "${stamp}")"
-printf '%s\\n' "$want" > "${stamp}"`;
-  return { create: body, delete: disableBody(svc, options) };
+mkdir -p "$(dirname "$stamp")"
+printf '%s\\n' "$want" > "$stamp"
+rm -f "$pending"${wait}`;
+  return { create: body, delete: owning(svc, disableBody(svc, options)) };
+}
+
+/** `body`, run only when this step still owns the service `svc`; it then gives the service up. */
+function owning(svc: string, body: string): string {
+  return `owned service ${svc} || exit 0
+${body}
+disown service ${svc}`;
 }
 
 /**
  * Keep `svc` stopped and from starting at boot (a service this role must not run). A service that is not
- * installed is reported and the step succeeds. Delete lets it start at boot again, without starting it.
+ * installed is reported and the step succeeds. Delete lets it start at boot again, without starting it,
+ * when this step still owns it.
  */
 export function serviceDisabledPart(svc: string, options: ServiceOptions): ScriptPart {
   const init = INIT_COMMANDS[options.initSystem];
@@ -124,5 +156,16 @@ export function serviceDisabledPart(svc: string, options: ServiceOptions): Scrip
 ${init.enable(svc)}
 fi
 if [ "$changed" -eq 0 ]; then echo "${svc} already allowed to start; nothing changed"; fi`;
-  return { create: disableBody(svc, options), delete: allow };
+  return { create: `own service ${svc}\n${disableBody(svc, options)}`, delete: owning(svc, allow) };
+}
+
+/** A shell condition: `svc` runs. */
+export function serviceRunning(svc: string, options: ServiceOptions): string {
+  return INIT_COMMANDS[options.initSystem].running(svc);
+}
+
+/** Stop `svc` when it runs (before work on its data); its service part starts it again. */
+export function stopIfRunning(svc: string, options: ServiceOptions, why: string): string {
+  const init = INIT_COMMANDS[options.initSystem];
+  return `if ${init.running(svc)}; then ${init.stop(svc)}; echo "stopped ${svc} ${why}"; fi`;
 }

@@ -45,6 +45,20 @@ export interface ScriptOptions {
   readonly stateDir?: string;
 }
 
+/** Options of a whole step. */
+export interface StepOptions extends ScriptOptions {
+  /**
+   * The step's resource name: what the step creates on the host is recorded as owned by it, and its
+   * delete undoes only what it still owns (see {@link library}).
+   */
+  readonly owner: string;
+  /**
+   * The stack's `converge` stamp, written into the script: a new stamp changes every step's script, so
+   * that `pulumi up` updates each step, which runs its (idempotent) create again. @default - none
+   */
+  readonly converge?: string;
+}
+
 /** Single-quote `value` for any POSIX shell. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -70,11 +84,53 @@ export function configDigest(files: readonly ConfigFile[]): string {
  * manages and puts back those an earlier run managed and this one does not (a flag dropped from the
  * config); `drop_set NAME PATH…` puts back all of them. `take N` passes on the next N bytes of stdin.
  * `changed` counts what a run altered.
+ *
+ * Ownership: a host's state is keyed by the thing managed (a file's path, a service, a file set, a
+ * package), never by the step, and each thing records the step that last took it (`own KIND KEY`). A
+ * delete undoes only what its step still owns (`owned KIND KEY`), and says which step it left the thing
+ * to otherwise. Pulumi runs the creates of new resources before the deletes of removed ones, so when a
+ * host's steps are renamed (the host renamed, same address) the new steps take everything over and the
+ * old steps' deletes leave it in place: no delete can undo what another step created.
+ *
+ * `mark_pending NAME` records that the config of service NAME changed on disk, so that the service's part
+ * restarts it even when a run changed a file back after drift; within a part that sets `PENDING=NAME`,
+ * every change a file function makes marks it (they often run in a pipeline's subshell, which keeps
+ * `changed` to itself).
  */
-function library(stateDir: string): string {
+function library(stateDir: string, owner: string): string {
   return `set -eu
 STATE=${shellQuote(stateDir)}
+OWNER=${shellQuote(owner)}
 changed=0
+owner_file() {
+  printf '%s/owners/%s/%s' "$STATE" "$1" "\${2#/}"
+}
+own() {
+  record=$(owner_file "$1" "$2")
+  previous=$(cat "$record" 2>/dev/null || true)
+  if [ "$previous" = "$OWNER" ]; then return 0; fi
+  mkdir -p "$(dirname "$record")"
+  printf '%s\\n' "$OWNER" > "$record"
+  if [ -n "$previous" ]; then echo "took $1 $2 over from $previous"; fi
+}
+owned() {
+  previous=$(cat "$(owner_file "$1" "$2")" 2>/dev/null || true)
+  if [ -z "$previous" ] || [ "$previous" = "$OWNER" ]; then return 0; fi
+  echo "left $1 $2 to $previous"
+  return 1
+}
+disown() {
+  record=$(owner_file "$1" "$2")
+  if [ "$(cat "$record" 2>/dev/null || true)" = "$OWNER" ]; then rm -f "$record"; fi
+}
+mark_pending() {
+  mkdir -p "$STATE/pending"
+  : > "$STATE/pending/$1"
+}
+note_change() {
+  changed=$((changed + 1))
+  if [ -n "\${PENDING:-}" ]; then mark_pending "$PENDING"; fi
+}
 remember_original() {
   orig="$STATE/orig$1"
   if [ -e "$orig" ] || [ -L "$orig" ] || [ -e "$orig.absent" ]; then return 0; fi
@@ -85,22 +141,25 @@ write_file() {
   tmp=$(mktemp)
   cat > "$tmp"
   if [ -f "$1" ] && [ ! -L "$1" ] && cmp -s "$tmp" "$1"; then
-    rm -f "$tmp"; remember_original "$1"; echo "unchanged $1"; return 0
+    rm -f "$tmp"; remember_original "$1"; own file "$1"; echo "unchanged $1"; return 0
   fi
   remember_original "$1"
   mkdir -p "$(dirname "$1")"
   install -m 0644 "$tmp" "$1"
   rm -f "$tmp"
-  changed=$((changed + 1)); echo "changed $1"
+  own file "$1"
+  note_change; echo "changed $1"
 }
 link_file() {
-  if [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; then remember_original "$1"; echo "unchanged $1 -> $2"; return 0; fi
+  if [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; then remember_original "$1"; own file "$1"; echo "unchanged $1 -> $2"; return 0; fi
   remember_original "$1"
   mkdir -p "$(dirname "$1")"
   ln -sfn "$2" "$1"
-  changed=$((changed + 1)); echo "changed $1 -> $2"
+  own file "$1"
+  note_change; echo "changed $1 -> $2"
 }
 remove_file() {
+  owned file "$1" || return 0
   orig="$STATE/orig$1"
   if [ -e "$orig" ] || [ -L "$orig" ]; then
     rm -f "$1"; cp -P -p "$orig" "$1"; rm -f "$orig"; echo "restored original $1"
@@ -109,33 +168,44 @@ remove_file() {
   else
     rm -f "$orig.absent"; echo "absent $1"
   fi
+  disown file "$1"
 }
 keep_set() {
-  list="$STATE/sets/$1"; shift
+  list="$STATE/sets/$1"; set_name=$1; shift
   if [ -f "$list" ]; then
     while IFS= read -r old; do
       [ -n "$old" ] || continue
       keep=no
       for path in "$@"; do if [ "$path" = "$old" ]; then keep=yes; fi; done
-      if [ "$keep" = no ]; then remove_file "$old"; changed=$((changed + 1)); fi
+      if [ "$keep" = no ]; then remove_file "$old"; note_change; fi
     done < "$list"
   fi
   mkdir -p "$STATE/sets"
-  printf '%s\n' "$@" > "$list"
+  printf '%s\\n' "$@" > "$list"
+  own set "$set_name"
 }
 drop_set() {
-  list="$STATE/sets/$1"; shift
-  { if [ -f "$list" ]; then cat "$list"; fi; printf '%s\n' "$@"; } | sort -u | while IFS= read -r path; do if [ -n "$path" ]; then remove_file "$path"; fi; done
+  owned set "$1" || return 0
+  list="$STATE/sets/$1"; set_name=$1; shift
+  { if [ -f "$list" ]; then cat "$list"; fi; printf '%s\\n' "$@"; } | sort -u | while IFS= read -r path; do if [ -n "$path" ]; then remove_file "$path"; fi; done
   rm -f "$list"
+  disown set "$set_name"
 }
 take() {
   head -c "$1"
 }`;
 }
 
-/** A complete script: the library, then `body`, run as root unless told otherwise. */
-export function hostScript(body: string, options: ScriptOptions): string {
-  return bashCommand(`${library(options.stateDir ?? STATE_DIR)}\n${body}`, options.sudo);
+/**
+ * A complete script: the library, then `body`, run as root unless told otherwise. The converge stamp, when
+ * set, is a no-op line of the script, so that a new stamp changes the script and nothing else.
+ */
+export function hostScript(body: string, options: StepOptions): string {
+  const stamp = options.converge ? `: converge ${shellQuote(options.converge)}\n` : "";
+  return bashCommand(
+    `${library(options.stateDir ?? STATE_DIR, options.owner)}\n${stamp}${body}`,
+    options.sudo,
+  );
 }
 
 /** The library call that passes `content`, and nothing after it, from the step's stdin. */
@@ -147,7 +217,7 @@ export function takeStdin(content: string): string {
  * One step made of parts: create runs them in order, delete undoes them in reverse. Each part runs in a
  * subshell, so its count of changes and an early `exit 0` stay its own; a failing part fails the step.
  */
-export function hostStep(parts: readonly ScriptPart[], options: ScriptOptions): HostStep {
+export function hostStep(parts: readonly ScriptPart[], options: StepOptions): HostStep {
   const script = (bodies: string[]) => hostScript(bodies.map((b) => `(\n${b}\n)`).join("\n"), options);
   const deletes = parts.flatMap((p) => (p.delete === undefined ? [] : [p.delete])).reverse();
   const stdin = parts.map((p) => p.stdin ?? "").join("");

@@ -119,6 +119,21 @@ describe("defaults", () => {
   });
 });
 
+describe("changes", () => {
+  it("converge defaults to no stamp and takes a date", () => {
+    expect(parseClusterConfig(dev).converge).toBe("");
+    expect(parseClusterConfig(devWith((c) => (c.converge = "2024-05-01T10:00"))).converge).toBe(
+      "2024-05-01T10:00",
+    );
+  });
+
+  it("zookeeper.reconfigEnabled defaults to false (ZooKeeper 3.4) and can be turned on", () => {
+    expect(parseClusterConfig(dev).zookeeper.reconfigEnabled).toBe(false);
+    const on = parseClusterConfig(devWith((c) => (c.zookeeper = { reconfigEnabled: true })));
+    expect(on.zookeeper).toMatchObject({ reconfigEnabled: true, dataDir: "/var/lib/zookeeper" });
+  });
+});
+
 describe("network", () => {
   it.each([
     ["10.10.20.11", "10.10.20.0/24", true],
@@ -285,7 +300,27 @@ const invalid: [string, (c: Record<string, any>) => void, string][] = [
   [
     "a relative dataDir",
     (c) => (c.zookeeper = { dataDir: "var/lib/zk" }),
-    'zookeeper.dataDir must be an absolute path, got "var/lib/zk"',
+    'zookeeper.dataDir must be an absolute path of letters, digits and . _ + - /, got "var/lib/zk"',
+  ],
+  [
+    "a dataDir a shell would expand",
+    (c) => (c.zookeeper = { dataDir: "/var/lib/$(reboot)" }),
+    'zookeeper.dataDir must be an absolute path of letters, digits and . _ + - /, got "/var/lib/$(reboot)"',
+  ],
+  [
+    "reconfigEnabled that is not a boolean",
+    (c) => (c.zookeeper = { reconfigEnabled: "yes" }),
+    'zookeeper.reconfigEnabled must be true or false (true needs ZooKeeper 3.5 or later), got "yes"',
+  ],
+  [
+    "a converge stamp with a quote",
+    (c) => (c.converge = "it's time"),
+    `converge must be at most 64 letters, digits and . _ : + - (e.g. a date like 2024-05-01T10:00), got "it's time"`,
+  ],
+  [
+    "a converge stamp that is not text",
+    (c) => (c.converge = 20240501),
+    "converge must be a text of letters, digits and . _ : + -, got 20240501",
   ],
   [
     "an unknown Mesos master flag",

@@ -396,9 +396,9 @@ describe(`apps-only stack "${STACK}" on the Marathon emulator`, () => {
 });
 
 /**
- * The dev stack's whole plan as "op type name": the stack, the default providers, the Vagrant machines,
- * each master's packages, ZooKeeper, mesos-master and Marathon steps with their gates, each slave's one
- * step, and the app.
+ * The dev stack's whole plan as "op type name": the stack, the default providers, the change guard, the
+ * Vagrant machines, each master's packages, ZooKeeper, mesos-master and Marathon steps with their gates,
+ * each slave's one step, and the app.
  */
 function devPlan(masters: string[], slaves: string[]): string[] {
   const command = (name: string) => `command:remote:Command ${name}`;
@@ -409,6 +409,8 @@ function devPlan(masters: string[], slaves: string[]): string[] {
     "mesos-cluster:vagrant:VagrantMachines vagrant",
     "command:local:Command vagrant-vagrantfile",
     ...[...masters, ...slaves].map((h) => `command:local:Command vagrant-${h}`),
+    // The change guard: the cluster's layout, which every host step and machine waits for.
+    "pulumi-nodejs:dynamic/cluster:ChangeGuard cluster-changes",
     "mesos-cluster:cluster:MesosCluster mesos",
     "mesos-cluster:zookeeper:ZooKeeperEnsemble mesos-zookeeper",
     ...masters.flatMap((m) => [

@@ -19,6 +19,7 @@ const ZK = {
   initLimit: 10,
   syncLimit: 5,
   dataDir: "/var/lib/zookeeper",
+  reconfigEnabled: false,
 };
 const asMap = (files: ConfigFile[]) => Object.fromEntries(files.map((f) => [f.path, f.content]));
 

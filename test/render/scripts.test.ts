@@ -9,10 +9,17 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { fileSetPart } from "../../infra/render/files";
+import { agentInfoPart } from "../../infra/render/mesos";
 import { aptSourcePart, installPart } from "../../infra/render/packages";
 import { marathonPingStep, mesosMasterElectedStep, zooKeeperReadyStep } from "../../infra/render/readiness";
-import { serviceDisabledPart, serviceRunningPart } from "../../infra/render/services";
-import { hostStep, type HostStep, type ScriptOptions, type ScriptPart } from "../../infra/render/shell";
+import {
+  serviceDisabledPart,
+  serviceRunning,
+  serviceRunningPart,
+  stopIfRunning,
+} from "../../infra/render/services";
+import { hostStep, type HostStep, type ScriptPart, type StepOptions } from "../../infra/render/shell";
+import { dataDirMovePart, dynamicZooCfgPart, ensembleMembersPart } from "../../infra/render/zookeeper";
 
 const run = promisify(execFile);
 
@@ -27,15 +34,26 @@ function runStep(command: string, stdin = "", env: NodeJS.ProcessEnv = process.e
   return execFileSync("sh", ["-c", command], { input: stdin, encoding: "utf8", env });
 }
 
-const opts = { sudo: false } as const;
-/** Options that keep the scripts' state in this test's scratch directory. */
-const scratch = () => ({ sudo: false, stateDir: `${dir}/state` });
+const opts = { sudo: false, owner: "step" } as const;
+/** Options that keep the scripts' state in this test's scratch directory; the step is named `owner`. */
+const scratch = (owner = "step"): StepOptions => ({ sudo: false, stateDir: `${dir}/state`, owner });
 /** A step of the given parts, run as the current user with its state in the scratch directory. */
-const stepOf = (parts: ScriptPart[], options: ScriptOptions = scratch()) => hostStep(parts, options);
+const stepOf = (parts: ScriptPart[], options: StepOptions = scratch()) => hostStep(parts, options);
 const aptSource = {
   line: "deb http://repos.mesosphere.io/ubuntu trusty main",
   key: "E56151BF",
   keyserver: "keyserver.ubuntu.com",
+};
+const MEMBER = { ip: "10.10.20.11", zkId: 10 };
+const ZK = {
+  clientPort: 2181,
+  peerPort: 2888,
+  electionPort: 3888,
+  tickTime: 2000,
+  initLimit: 10,
+  syncLimit: 5,
+  dataDir: "/var/lib/zookeeper",
+  reconfigEnabled: true,
 };
 const myidLink = {
   link: "/var/lib/zookeeper/myid",
@@ -53,14 +71,41 @@ const steps: [string, HostStep][] = [
       `${initSystem} running`,
       hostStep([serviceRunningPart("mesos-master", "0123456789abcdef", { sudo: true, initSystem })], {
         sudo: true,
+        owner: "step",
       }),
     ],
     [
       `${initSystem} disabled`,
-      hostStep([serviceDisabledPart("zookeeper", { sudo: true, initSystem })], { sudo: true }),
+      hostStep([serviceDisabledPart("zookeeper", { sudo: true, initSystem })], { sudo: true, owner: "step" }),
     ],
   ]),
-  ["zookeeper ready", zooKeeperReadyStep("10.10.20.11", 2181, 300)],
+  [
+    "zookeeper with reconfiguration",
+    hostStep(
+      [
+        dataDirMovePart(
+          "/var/lib/zookeeper",
+          stopIfRunning("zookeeper", { sudo: true, initSystem: "upstart" }, "x"),
+        ),
+        dynamicZooCfgPart(
+          MEMBER,
+          [MEMBER],
+          ZK,
+          serviceRunning("zookeeper", { sudo: true, initSystem: "sysv" }),
+        ),
+      ],
+      { ...opts, converge: "2024-05-01" },
+    ),
+  ],
+  ["zookeeper members", hostStep([ensembleMembersPart(MEMBER, [MEMBER], ZK)], opts)],
+  [
+    "agent info",
+    hostStep(
+      [agentInfoPart("0123", stopIfRunning("mesos-slave", { sudo: true, initSystem: "systemd" }, "x"))],
+      opts,
+    ),
+  ],
+  ["zookeeper ready", zooKeeperReadyStep("10.10.20.11", 2181, 300, "2024-05-01")],
   ["mesos elected", mesosMasterElectedStep("10.10.20.11", 5050, 300)],
   ["marathon ping", marathonPingStep("10.10.20.11", 8080, 300)],
 ];
@@ -217,9 +262,9 @@ test("delete removes the packages the step installed, never preinstalled ones", 
 
   const step = stepOf([installPart([{ name: "zookeeper" }, { name: "mesos" }, { name: "marathon" }])]);
   expect(runStep(step.create, "", env)).toBe("zookeeper 3.8.0 already installed\ninstalled mesos marathon\n");
-  expect(runStep(step.delete!, "", env)).toBe("removed marathon mesos\n");
+  expect(runStep(step.delete!, "", env)).toBe("removed mesos marathon\n");
   expect(fs.readFileSync(`${dir}/calls.log`, "utf8").split("\n").slice(-2)[0]).toBe(
-    "apt-get remove -y -q marathon mesos",
+    "apt-get remove -y -q mesos marathon",
   );
 });
 
