@@ -6,12 +6,15 @@
                       state that real Marathon keeps in ZooKeeper. It dies with its host.
   mesos-master        HTTP on <ip>:<port>: /redirect answers 307 (to itself) while a ZooKeeper server of
                       /etc/mesos/zk serves (503 otherwise), /master/state a small JSON.
-  mesos-slave         HTTP on <ip>:<port>: /state, a long-running agent placeholder.
+  mesos-slave         HTTP on <ip>:<port>: /state, a long-running agent placeholder with its attributes and
+                      resources. Like Mesos, it checkpoints its agent info under <work_dir>/meta/slaves/latest
+                      and refuses to start when that info differs from its flags (until it is removed).
 Each line of the log file is one event; the tests read them.
 """
 import argparse
 import http.server
 import json
+import os
 import re
 import socket
 import sys
@@ -131,10 +134,42 @@ def mesos_master(args):
     http_daemon(args, routes)
 
 
+def pairs(text):
+    """key:value;key:value as a dict."""
+    return dict(item.split(":", 1) for item in text.split(";") if item)
+
+
+def checkpointed_agent_id(args, info):
+    """The agent id of <work_dir>/meta/slaves/latest when its info matches; a new one otherwise (exits on a mismatch)."""
+    meta = os.path.join(args.work_dir, "meta", "slaves")
+    latest = os.path.join(meta, "latest")
+    recorded = os.path.join(latest, "slave.info")
+    if os.path.exists(recorded):
+        with open(recorded) as f:
+            old = json.load(f)
+        if old != info:
+            logger(args.log)(f"incompatible agent info: checkpointed {old}, flags {info}; remove {latest}")
+            sys.exit(1)
+        return os.path.basename(os.path.realpath(latest))
+    agent_id = f"S{int(time.time() * 1000)}"
+    os.makedirs(os.path.join(meta, agent_id), exist_ok=True)
+    with open(os.path.join(meta, agent_id, "slave.info"), "w") as f:
+        json.dump(info, f)
+    if os.path.lexists(latest):
+        os.remove(latest)
+    os.symlink(agent_id, latest)
+    return agent_id
+
+
 def mesos_slave(args):
+    attributes, resources = pairs(args.attributes), pairs(args.resources)
+    info = {"hostname": args.ip, "port": args.port, "attributes": attributes, "resources": resources}
+    agent_id = checkpointed_agent_id(args, info)
+
     def routes(path):
         if path.startswith("/state"):
-            return 200, {}, {"version": "stand-in", "hostname": args.ip, "master_zk": args.zk}
+            state = {"version": "stand-in", "hostname": args.ip, "master_zk": args.zk, "id": agent_id}
+            return 200, {}, {**state, "attributes": attributes, "resources": resources}
         return 404, {}, {"message": "not found"}
 
     http_daemon(args, routes)
@@ -147,6 +182,9 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--zk", default="")
     parser.add_argument("--backend", default="")
+    parser.add_argument("--work-dir", default="/var/lib/mesos")
+    parser.add_argument("--attributes", default="")
+    parser.add_argument("--resources", default="")
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
     {"marathon-forwarder": forward, "mesos-master": mesos_master, "mesos-slave": mesos_slave}[args.role](args)
