@@ -1,12 +1,14 @@
 /**
  * Changing a running cluster, end to end: one stack (3 masters, then 5, then 3 again, and an agent) on
- * lab hosts (network namespaces with sshd, test/e2e/lab.ts), real ZooKeeper (Debian's zookeeperd) with
- * dynamic reconfiguration, the Mesos and Marathon stand-ins, driven on the real Pulumi engine
- * (test/helpers/engine.ts). The changes run in sequence on the same cluster:
+ * lab hosts (network namespaces with sshd, test/e2e/lab.ts), real ZooKeeper (Debian's zookeeperd), the
+ * Mesos and Marathon stand-ins, driven on the real Pulumi engine (test/helpers/engine.ts). The changes
+ * run in sequence on the same cluster:
  * - master1 renamed master1b (same address): its services keep running (same processes), nothing is
  *   uninstalled, the old steps' deletes leave the host to the new ones;
  * - the Mesos quorum 2 -> 3: mesos-master restarts on one master at a time, in the order the preview
  *   shows, while ZooKeeper keeps a quorum (every member sampled every 100 ms);
+ * - more masters without ZooKeeper's dynamic reconfiguration are refused; turning it on restarts
+ *   ZooKeeper on one master at a time;
  * - 3 -> 5 -> 3 masters: the ensemble is reconfigured with a quorum serving in every sample, and no
  *   running member restarts;
  * - a ZooKeeper id change is refused before anything runs;
@@ -241,7 +243,7 @@ function aptSourceScript(dir: string): string {
   ].join("\n");
 }
 
-/** The stack's config file: three masters with ZooKeeper reconfiguration, one agent, real packages. */
+/** The stack's config file: three masters, one agent, real packages. */
 function stackConfig(): Record<string, unknown> {
   const ns = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [`mesos-cluster:${k}`, v]));
@@ -260,7 +262,6 @@ function stackConfig(): Record<string, unknown> {
         marathon: { install: true },
         zookeeper: { install: true },
       },
-      zookeeper: { reconfigEnabled: true },
       marathon: { configStyle: "conf-dir", httpPort: 8080 },
       readinessTimeoutSeconds: 60,
     }),
@@ -308,7 +309,7 @@ afterAll(async () => {
 });
 
 describe("changing a running cluster, on real hosts and the real Pulumi engine", () => {
-  test("the first up: a 3-member ensemble with dynamic reconfiguration, the packages installed", async () => {
+  test("the first up: a 3-member ensemble, the packages installed", async () => {
     expect(await membersInForce(MASTERS[0].ip)).toEqual([1, 2, 3]);
     const status = await exec(MASTERS[0].name, "dpkg-query -W -f='${Package} ${Status}\\n' mesos marathon");
     expect(status.trim().split("\n").sort()).toEqual([
@@ -414,6 +415,41 @@ describe("changing a running cluster, on real hosts and the real Pulumi engine",
     // ZooKeeper did not restart.
     const zkAfter = await allPids(hosts);
     for (const h of hosts) expect(zkAfter[h].zookeeper).toBe(zkBefore[h].zookeeper);
+  });
+
+  test("more masters without reconfiguration are refused; turning it on restarts ZooKeeper on one master at a time", async () => {
+    await setConfig({ "masters[3].name": "master4", "masters[3].ip": MASTERS[3].ip, "masters[3].zkId": "4" });
+    const refused = await recorded((hooks) => theStack().preview(hooks));
+    expect(refused.error).toBeDefined();
+    expect(refused.record.problems().join("\n")).toContain(
+      "Set zookeeper.reconfigEnabled to true in an up of its own first (one member restarts at a time), then change the masters",
+    );
+    await theStack().removeConfig("masters[3]", true);
+
+    const names = ["master1b", "master2", "master3"];
+    const hosts = ["master1", "master2", "master3"];
+    const before = await allPids(hosts);
+    await setConfig({ "zookeeper.reconfigEnabled": "true" });
+    let record: EventRecorder | undefined;
+    const samples = await sampled(
+      MASTERS.slice(0, 3),
+      async () => (record = await up("up turning reconfiguration on")),
+    );
+    // When the leader restarts, the others elect a new one: recorded, not asserted.
+    timings.reconfigOnSamples = samples.length;
+    timings.reconfigOnSamplesWithoutQuorum = samples.filter((s) => !s.quorum).length;
+    const steps = names.map((n) => record!.step(`mesos-zookeeper-${n}-zookeeper`, "update"));
+    for (let i = 1; i < steps.length; i++) expect(steps[i].startSeq).toBeGreaterThan(endSeqOf(steps[i - 1]));
+    for (const [i, n] of names.entries()) {
+      // Each member restarted, and its step ended only once it served again.
+      const printed = printedBy(record!, `mesos-zookeeper-${n}-zookeeper`);
+      const restarted = printed.indexOf("restarted zookeeper");
+      expect(restarted).toBeGreaterThanOrEqual(0);
+      expect(printed.indexOf(`ZooKeeper ${MASTERS[i].ip}:2181 ready: Mode:`)).toBeGreaterThan(restarted);
+    }
+    const after = await allPids(hosts);
+    for (const h of hosts) expect(after[h].zookeeper).not.toBe(before[h].zookeeper);
+    expect(await membersInForce(MASTERS[0].ip)).toEqual([1, 2, 3]);
   });
 
   test("3 -> 5 masters: the new members join by reconfiguration, a quorum serving in every sample, no member restarting", async () => {
