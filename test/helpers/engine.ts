@@ -174,7 +174,10 @@ export interface ExportedResource {
 export interface SandboxOptions {
   /** The state's passphrase. */
   passphrase?: string;
-  /** Type-check the program with ts-node on every run, as `pulumi` does by default. @default false */
+  /**
+   * Type-check the program when it is compiled (infra/main.js compiles it once per change of its
+   * sources), as `pulumi` does by default. @default false: the build's `tsc` checks the types already
+   */
   typeCheck?: boolean;
   /** A program other than the project's: a folder with its own Pulumi.yaml (linked in as is). */
   programDir?: string;
