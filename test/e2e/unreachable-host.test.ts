@@ -215,9 +215,9 @@ describe("a host unreachable at provisioning time", () => {
         .map((s) => [s.name, s.type, s.op]),
     ).toEqual([
       [UNREACHABLE_STEP, COMMAND_TYPE, "create"],
-      // The apps' component, the dynamic provider and the app: nothing of the apps existed yet.
+      // The apps' component and the app: nothing of the apps existed yet. (The dynamic provider they run
+      // on exists since the first up: the change guard, which every host step waits for, runs on it.)
       ["apps", "mesos-cluster:marathon:MarathonApps", "create"],
-      ["default", "pulumi:providers:pulumi-nodejs", "create"],
       [APP, "pulumi-nodejs:dynamic/marathon:App", "create"],
     ]);
     expect(emulator?.getApp(`/${APP_ID}`)).toMatchObject({ instances: 1, tasksRunning: 1 });
