@@ -63,6 +63,7 @@ import {
   type Slave,
 } from "./expectations";
 import { createLab, type Lab } from "./lab";
+import { made } from "../helpers/setup";
 
 const STACK = "e2e";
 const SOLO_STACK = "e2e-solo";
@@ -97,23 +98,19 @@ let afterDestroy:
   { zookeeperd: string; files: Record<string, string | null>; zookeeperDelete: string } | undefined;
 
 function theLab(): Lab {
-  if (lab === undefined) throw new Error("lab was not created (see the beforeAll error)");
-  return lab;
+  return made(lab, "lab");
 }
 
 function theEmulator(): MarathonEmulator {
-  if (emulator === undefined) throw new Error("Marathon emulator was not started");
-  return emulator;
+  return made(emulator, "Marathon emulator");
 }
 
 function theStack(): Stack {
-  if (stack === undefined) throw new Error("stack was not created (see the beforeAll error)");
-  return stack;
+  return made(stack, "stack");
 }
 
 function theSandbox(): EngineSandbox {
-  if (sandbox === undefined) throw new Error("no engine sandbox (see the beforeAll error)");
-  return sandbox;
+  return made(sandbox, "engine sandbox");
 }
 
 /** A command inside a lab host, through its namespaces. */

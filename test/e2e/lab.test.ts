@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import { waitForModes, type Mode } from "./expectations";
 import { createLab, Lab, LabHostSpec } from "./lab";
+import { made } from "../helpers/setup";
 
 // Its own bridge and subnet, so it never collides with a full e2e lab on the default ones.
 const HOSTS: LabHostSpec[] = [
@@ -21,8 +22,7 @@ let lab: Lab | undefined;
 jest.setTimeout(60_000);
 
 function theLab(): Lab {
-  if (lab === undefined) throw new Error("lab was not created (see the beforeAll error)");
-  return lab;
+  return made(lab, "lab");
 }
 
 async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {

@@ -25,6 +25,7 @@ import {
   type HostExec,
 } from "./expectations";
 import { createLab, type Lab } from "./lab";
+import { made } from "../helpers/setup";
 
 const STACK = "e2e-unreachable";
 const COMMAND_TYPE = "command:remote:Command";
@@ -45,13 +46,11 @@ let stack: Stack | undefined;
 const timings: Record<string, number> = {};
 
 function theLab(): Lab {
-  if (lab === undefined) throw new Error("lab was not created (see the beforeAll error)");
-  return lab;
+  return made(lab, "lab");
 }
 
 function theStack(): Stack {
-  if (stack === undefined) throw new Error("stack was not created (see the beforeAll error)");
-  return stack;
+  return made(stack, "stack");
 }
 
 const exec: HostExec = (host, command, opts) => theLab().exec(host, command, opts);

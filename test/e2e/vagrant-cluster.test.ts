@@ -59,6 +59,7 @@ import {
   vagrantSkipReason as skipReason,
   vagrantStatus,
 } from "./vagrant-setup";
+import { made } from "../helpers/setup";
 
 const STACK = "e2e-vagrant";
 const E2E = readStackConfig(STACK);
@@ -114,16 +115,13 @@ describeReal(
     let firstUp: Operation;
 
     const theEmulator = (): MarathonEmulator => {
-      if (emulator === undefined) throw new Error("Marathon emulator was not started");
-      return emulator;
+      return made(emulator, "Marathon emulator");
     };
     const theStack = (): Stack => {
-      if (stack === undefined) throw new Error("stack was not created (see the beforeAll error)");
-      return stack;
+      return made(stack, "stack");
     };
     const theSandbox = (): EngineSandbox => {
-      if (sandbox === undefined) throw new Error("no engine sandbox (see the beforeAll error)");
-      return sandbox;
+      return made(sandbox, "engine sandbox");
     };
     /** The program's Vagrant project: `<vagrant.directory>/<stack>`. */
     const project = (): string => path.join(workDir, STACK);

@@ -28,6 +28,7 @@ import {
   vagrantSkipReason as skipReason,
   vagrantStatus as statusIn,
 } from "./vagrant-setup";
+import { made } from "../helpers/setup";
 
 const PROGRAM = path.join(__dirname, "programs", "vagrant-machines");
 const STACK = "vagrant-lxc";
@@ -92,8 +93,7 @@ describeReal("VagrantMachines with the vagrant-lxc provider, for real", () => {
   const { timed } = phaseTimers(timings);
 
   function theStack(): Stack {
-    if (stack === undefined) throw new Error("stack was not created (see the beforeAll error)");
-    return stack;
+    return made(stack, "stack");
   }
 
   /** `pulumi up` of the program with these machines; fails when the update does, or warns. */
