@@ -15,7 +15,8 @@
  * - an agent's attributes change: mesos-slave runs with the new attributes (the stand-in, like Mesos,
  *   refuses to start on a stale checkpointed agent info), and the preview warns that its tasks restart;
  * - zookeeper.dataDir moves: the data is copied, one member at a time, and a znode survives;
- * - converge: a file edited and a service stopped by hand are back, and no other service restarted.
+ * - converge: a file edited and a service stopped by hand are back, and no other service restarted;
+ * - then a second up changes nothing, and every host script run again by hand changes nothing.
  * Packages are real: dummy `mesos` and `marathon` packages from a local apt repository (no network).
  * Needs root, openssh-server, zookeeperd, dpkg-dev, /usr/bin/python3 and the Pulumi toolchain.
  */
@@ -30,12 +31,14 @@ import { EngineSandbox, recorded, type EventRecorder } from "../helpers/engine";
 import {
   COMMAND_TYPE,
   endSeqOf,
+  expectNoChanges,
   fourLetter,
   installStandins,
   operate,
   printedBy,
   printTimings,
   readFiles,
+  revealedStateOf,
   type Operation,
 } from "./expectations";
 import { createLab, type Lab } from "./lab";
@@ -575,5 +578,42 @@ describe("changing a running cluster, on real hosts and the real Pulumi engine",
     );
     // mesos-master on master2 restarted because its config file was put back; marathon on master3 started.
     expect(restarted.sort()).toEqual(["master2 mesos-master", "master3 marathon"]);
+  });
+
+  test("after all of it, a second up changes nothing, and every host script run again by hand changes nothing", async () => {
+    await expectNoChanges(theStack(), operations);
+    if (sandbox === undefined) throw new Error("no engine sandbox (see the beforeAll error)");
+    const commands = (await revealedStateOf(sandbox, STACK)).filter((r) => r.type === COMMAND_TYPE);
+    const hostOf = new Map([...MASTERS, SLAVE].map((h) => [h.ip, h.name]));
+    const byHost = new Map<string, typeof commands>();
+    for (const r of commands) {
+      const host = hostOf.get((r.inputs.connection as { host: string }).host)!;
+      byHost.set(host, [...(byHost.get(host) ?? []), r]);
+    }
+    // Each host's scripts one after another, as its steps ran; hosts in parallel.
+    const outputs = (
+      await Promise.all(
+        [...byHost].map(async ([host, steps]) => {
+          const out: { name: string; code: number; stdout: string }[] = [];
+          for (const r of steps) {
+            const input = typeof r.inputs.stdin === "string" ? r.inputs.stdin : "";
+            const { code, stdout } = await theLab().ssh(host, String(r.inputs.create), { input });
+            out.push({ name: r.name, code, stdout });
+          }
+          return out;
+        }),
+      )
+    ).flat();
+    expect(outputs.length).toBe(commands.length);
+    for (const { name, code, stdout } of outputs) {
+      const changes = stdout
+        .split("\n")
+        .filter((l) =>
+          /^(changed|restarted|started|stopped|installed|removed|restored|took|reconfigured|copied)\b/.test(
+            l,
+          ),
+        );
+      expect({ name, code, changes }).toEqual({ name, code: 0, changes: [] });
+    }
   });
 });
