@@ -42,6 +42,7 @@ import {
   type Operation,
 } from "./expectations";
 import { createLab, type Lab } from "./lab";
+import { made } from "../helpers/setup";
 
 const STACK = "changes";
 const SUBNET = "10.93.0.0/24";
@@ -68,12 +69,10 @@ let sandbox: EngineSandbox | undefined;
 let stack: Stack | undefined;
 
 function theLab(): Lab {
-  if (lab === undefined) throw new Error("lab was not created (see the beforeAll error)");
-  return lab;
+  return made(lab, "lab");
 }
 function theStack(): Stack {
-  if (stack === undefined) throw new Error("stack was not created (see the beforeAll error)");
-  return stack;
+  return made(stack, "stack");
 }
 
 /** A command inside a host, as readFiles takes it. */
@@ -582,8 +581,9 @@ describe("changing a running cluster, on real hosts and the real Pulumi engine",
 
   test("after all of it, a second up changes nothing, and every host script run again by hand changes nothing", async () => {
     await expectNoChanges(theStack(), operations);
-    if (sandbox === undefined) throw new Error("no engine sandbox (see the beforeAll error)");
-    const commands = (await revealedStateOf(sandbox, STACK)).filter((r) => r.type === COMMAND_TYPE);
+    const commands = (await revealedStateOf(made(sandbox, "engine sandbox"), STACK)).filter(
+      (r) => r.type === COMMAND_TYPE,
+    );
     const hostOf = new Map([...MASTERS, SLAVE].map((h) => [h.ip, h.name]));
     const byHost = new Map<string, typeof commands>();
     for (const r of commands) {
