@@ -8,6 +8,7 @@
  * steps take the host over, the old ones leave it in place); an address may not change under the same
  * name, nor move between masters and slaves, in one `up`.
  */
+import type { ZooKeeperSettings } from "./config";
 import { strictMajority } from "./render/layout";
 
 /** What the guard compares between two runs. Plain JSON: it is the guard's input, kept in the state. */
@@ -17,16 +18,7 @@ export interface ClusterLayout {
   vagrant?: { provider: string; box: string; directory: string };
   masters: { name: string; ip: string; zkId: number }[];
   slaves: { name: string; ip: string }[];
-  zookeeper: {
-    reconfigEnabled: boolean;
-    dataDir: string;
-    clientPort: number;
-    peerPort: number;
-    electionPort: number;
-    tickTime: number;
-    initLimit: number;
-    syncLimit: number;
-  };
+  zookeeper: ZooKeeperSettings;
   /** The agents' attributes and resources (their agent info). */
   agent: { attributes: Record<string, string>; resources: Record<string, string> };
 }

@@ -4,6 +4,7 @@
  */
 import { changeNotices, changeProblems, type ClusterLayout } from "../../infra/changes";
 import { changeGuardProvider } from "../../infra/guard";
+import { zooKeeperSettings } from "./fixtures";
 
 const M = (n: number, zkId = n) => ({ name: `master${n}`, ip: `10.0.0.1${n}`, zkId });
 const S = (n: number) => ({ name: `slave${n}`, ip: `10.0.0.2${n}` });
@@ -13,16 +14,7 @@ function layout(overrides: Partial<ClusterLayout> = {}): ClusterLayout {
     hosts: "existing",
     masters: [M(1), M(2), M(3)],
     slaves: [S(1), S(2)],
-    zookeeper: {
-      reconfigEnabled: true,
-      dataDir: "/var/lib/zookeeper",
-      clientPort: 2181,
-      peerPort: 2888,
-      electionPort: 3888,
-      tickTime: 2000,
-      initLimit: 10,
-      syncLimit: 5,
-    },
+    zookeeper: zooKeeperSettings(true),
     agent: { attributes: {}, resources: {} },
     ...overrides,
   };

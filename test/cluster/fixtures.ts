@@ -1,5 +1,6 @@
 /** The dev stack's config (the seed) and helpers to read what the recorded commands do on a host. */
 import * as pulumi from "@pulumi/pulumi";
+import type { ZooKeeperSettings } from "../../infra/config";
 import type { RecordedResource } from "../helpers/pulumi";
 import { readStackConfig, toPulumiConfig } from "../helpers/stack-config";
 
@@ -56,4 +57,18 @@ export function filesWritten(commands: RecordedResource[]): Record<string, strin
     }
   }
   return files;
+}
+
+/** The seed's ZooKeeper settings (Pulumi.yaml's defaults), with reconfiguration as `reconfigEnabled` says. */
+export function zooKeeperSettings(reconfigEnabled: boolean): ZooKeeperSettings {
+  return {
+    clientPort: 2181,
+    peerPort: 2888,
+    electionPort: 3888,
+    tickTime: 2000,
+    initLimit: 10,
+    syncLimit: 5,
+    dataDir: "/var/lib/zookeeper",
+    reconfigEnabled,
+  };
 }

@@ -5,22 +5,14 @@ import { rolePackages, packageSpec } from "../../infra/render/packages";
 import type { ConfigFile } from "../../infra/render/shell";
 import { connectString, myidFile, zkUrl, zooCfgFile } from "../../infra/render/zookeeper";
 import { clusterProblems, ensembleProblems } from "../../infra/render/layout";
+import { zooKeeperSettings } from "../cluster/fixtures";
 
 const MASTERS = [
   { name: "master1", ip: "10.10.20.11", zkId: 10 },
   { name: "master2", ip: "10.10.20.12", zkId: 30 },
   { name: "master3", ip: "10.10.20.13", zkId: 50 },
 ];
-const ZK = {
-  clientPort: 2181,
-  peerPort: 2888,
-  electionPort: 3888,
-  tickTime: 2000,
-  initLimit: 10,
-  syncLimit: 5,
-  dataDir: "/var/lib/zookeeper",
-  reconfigEnabled: false,
-};
+const ZK = zooKeeperSettings(false);
 const asMap = (files: ConfigFile[]) => Object.fromEntries(files.map((f) => [f.path, f.content]));
 
 test.each([

@@ -20,6 +20,7 @@ import {
 } from "../../infra/render/services";
 import { hostStep, type HostStep, type ScriptPart, type StepOptions } from "../../infra/render/shell";
 import { dataDirMovePart, dynamicZooCfgPart, ensembleMembersPart } from "../../infra/render/zookeeper";
+import { zooKeeperSettings } from "../cluster/fixtures";
 
 const run = promisify(execFile);
 
@@ -45,16 +46,7 @@ const aptSource = {
   keyserver: "keyserver.ubuntu.com",
 };
 const MEMBER = { ip: "10.10.20.11", zkId: 10 };
-const ZK = {
-  clientPort: 2181,
-  peerPort: 2888,
-  electionPort: 3888,
-  tickTime: 2000,
-  initLimit: 10,
-  syncLimit: 5,
-  dataDir: "/var/lib/zookeeper",
-  reconfigEnabled: true,
-};
+const ZK = zooKeeperSettings(true);
 const myidLink = {
   link: "/var/lib/zookeeper/myid",
   target: "/etc/zookeeper/conf/myid",

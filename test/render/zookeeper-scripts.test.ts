@@ -16,17 +16,9 @@ import {
   zooCfgSettings,
 } from "../../infra/render/zookeeper";
 import { ScratchHost } from "./scratch-host";
+import { zooKeeperSettings } from "../cluster/fixtures";
 
-const ZK: ZooKeeperSettings = {
-  clientPort: 2181,
-  peerPort: 2888,
-  electionPort: 3888,
-  tickTime: 2000,
-  initLimit: 10,
-  syncLimit: 5,
-  dataDir: "/var/lib/zookeeper",
-  reconfigEnabled: true,
-};
+const ZK = zooKeeperSettings(true);
 const MEMBERS = [
   { ip: "10.0.0.11", zkId: 1 },
   { ip: "10.0.0.12", zkId: 2 },
