@@ -38,6 +38,7 @@ import {
   printedBy,
   printTimings,
   readFiles,
+  rerunHostScripts,
   revealedStateOf,
   type Operation,
 } from "./expectations";
@@ -581,30 +582,12 @@ describe("changing a running cluster, on real hosts and the real Pulumi engine",
 
   test("after all of it, a second up changes nothing, and every host script run again by hand changes nothing", async () => {
     await expectNoChanges(theStack(), operations);
-    const commands = (await revealedStateOf(made(sandbox, "engine sandbox"), STACK)).filter(
+    const hostOf = new Map([...MASTERS, SLAVE].map((h) => [h.ip, h.name]));
+    const outputs = await rerunHostScripts(made(sandbox, "engine sandbox"), STACK, theLab(), hostOf);
+    const steps = (await revealedStateOf(made(sandbox, "engine sandbox"), STACK)).filter(
       (r) => r.type === COMMAND_TYPE,
     );
-    const hostOf = new Map([...MASTERS, SLAVE].map((h) => [h.ip, h.name]));
-    const byHost = new Map<string, typeof commands>();
-    for (const r of commands) {
-      const host = hostOf.get((r.inputs.connection as { host: string }).host)!;
-      byHost.set(host, [...(byHost.get(host) ?? []), r]);
-    }
-    // Each host's scripts one after another, as its steps ran; hosts in parallel.
-    const outputs = (
-      await Promise.all(
-        [...byHost].map(async ([host, steps]) => {
-          const out: { name: string; code: number; stdout: string }[] = [];
-          for (const r of steps) {
-            const input = typeof r.inputs.stdin === "string" ? r.inputs.stdin : "";
-            const { code, stdout } = await theLab().ssh(host, String(r.inputs.create), { input });
-            out.push({ name: r.name, code, stdout });
-          }
-          return out;
-        }),
-      )
-    ).flat();
-    expect(outputs.length).toBe(commands.length);
+    expect(outputs.length).toBe(steps.length);
     for (const { name, code, stdout } of outputs) {
       const changes = stdout
         .split("\n")

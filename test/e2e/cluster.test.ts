@@ -49,7 +49,7 @@ import {
   PROCESS,
   provisioning,
   readFiles,
-  revealedStateOf,
+  rerunHostScripts,
   servicesOf,
   setInstances,
   slaveFiles,
@@ -254,30 +254,11 @@ describe("the e2e stack on six real hosts, on the real Pulumi engine", () => {
     const second = await expectNoChanges(theStack(), operations);
     timings.secondUpMs = spanMs(second.record.steps);
 
-    // Each step's script and stdin as the state holds them, run over ssh on its host, hosts in parallel.
-    const commands = (await revealedStateOf(theSandbox(), STACK)).filter((r) => r.type === COMMAND_TYPE);
     const hostOf = new Map([...MASTERS, ...SLAVES].map((h) => [h.ip, h.name]));
-    const byHost = new Map<string, typeof commands>();
-    for (const r of commands) {
-      const host = hostOf.get((r.inputs.connection as { host: string }).host)!;
-      byHost.set(host, [...(byHost.get(host) ?? []), r]);
-    }
-    expect([...byHost.keys()].sort()).toEqual([...hostOf.values()].sort());
-    const outputs = await timed("rerunScriptsMs", async () =>
-      (
-        await Promise.all(
-          [...byHost].map(async ([host, steps]) => {
-            const out: { name: string; code: number; stdout: string }[] = [];
-            for (const r of steps) {
-              const input = typeof r.inputs.stdin === "string" ? r.inputs.stdin : "";
-              const { code, stdout } = await theLab().ssh(host, String(r.inputs.create), { input });
-              out.push({ name: r.name, code, stdout });
-            }
-            return out;
-          }),
-        )
-      ).flat(),
+    const outputs = await timed("rerunScriptsMs", () =>
+      rerunHostScripts(theSandbox(), STACK, theLab(), hostOf),
     );
+    expect([...new Set(outputs.map((o) => o.host))].sort()).toEqual([...hostOf.values()].sort());
     expect(outputs.length).toBe(firstUp.record.steps.filter((x) => x.type === COMMAND_TYPE).length);
     for (const { name, code, stdout } of outputs) {
       const lines = stdout.trim().split("\n");

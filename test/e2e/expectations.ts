@@ -16,6 +16,7 @@ import type { MarathonEmulator } from "../../providers/marathon/emulator/types";
 import { filesWritten } from "../cluster/fixtures";
 import { nameOf, recorded, type EngineSandbox, type EventRecorder, type StepRecord } from "../helpers/engine";
 import type { RecordedResource } from "../helpers/pulumi";
+import type { Lab } from "./lab";
 
 export type Master = { name: string; ip: string; zkId: number };
 export type Slave = { name: string; ip: string };
@@ -224,6 +225,47 @@ export async function revealedStateOf(sandbox: EngineSandbox, stack: string): Pr
   if (r.code !== 0) throw new Error(`pulumi stack export --show-secrets: ${r.stderr}`);
   const { deployment } = JSON.parse(r.stdout) as { deployment: { resources?: ExportedResource[] } };
   return (deployment.resources ?? []).map((x) => asStateResource(revealed(x) as ExportedResource));
+}
+
+/** What a host script printed when run again by hand. */
+export interface Rerun {
+  name: string;
+  host: string;
+  code: number;
+  stdout: string;
+}
+
+/**
+ * Every host step's script and stdin as the state holds them (`pulumi stack export --show-secrets`), run
+ * again over ssh on its host: each host's scripts one after another, as its steps ran; hosts in parallel.
+ * `hostOf` maps each address to its host's name in `lab`.
+ */
+export async function rerunHostScripts(
+  sandbox: EngineSandbox,
+  stack: string,
+  lab: Lab,
+  hostOf: ReadonlyMap<string, string>,
+): Promise<Rerun[]> {
+  const commands = (await revealedStateOf(sandbox, stack)).filter((r) => r.type === COMMAND_TYPE);
+  const byHost = new Map<string, StateResource[]>();
+  for (const r of commands) {
+    const address = (r.inputs.connection as { host: string }).host;
+    const host = hostOf.get(address);
+    if (host === undefined) throw new Error(`${r.name} connects to ${address}, no host of the lab`);
+    byHost.set(host, [...(byHost.get(host) ?? []), r]);
+  }
+  const reruns = await Promise.all(
+    [...byHost].map(async ([host, steps]) => {
+      const out: Rerun[] = [];
+      for (const r of steps) {
+        const input = typeof r.inputs.stdin === "string" ? r.inputs.stdin : "";
+        const { code, stdout } = await lab.ssh(host, String(r.inputs.create), { input });
+        out.push({ name: r.name, host, code, stdout });
+      }
+      return out;
+    }),
+  );
+  return reruns.flat();
 }
 
 /** The one resource of the state named `name`. */
