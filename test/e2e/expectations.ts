@@ -14,7 +14,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import type { MarathonEmulator } from "../../providers/marathon/emulator/types";
 import { filesWritten } from "../cluster/fixtures";
-import { nameOf, recorded, type EngineSandbox, type EventRecorder, type StepRecord } from "../helpers/engine";
+import {
+  nameOf,
+  recorded,
+  type EngineSandbox,
+  type EventRecorder,
+  type ExportedResource,
+  type StepRecord,
+} from "../helpers/engine";
 import type { RecordedResource } from "../helpers/pulumi";
 import type { Lab } from "./lab";
 
@@ -178,16 +185,6 @@ export interface StateResource {
   dependencies: string[];
 }
 
-interface ExportedResource {
-  urn: string;
-  type: string;
-  custom?: boolean;
-  inputs?: Record<string, unknown>;
-  outputs?: Record<string, unknown>;
-  parent?: string;
-  dependencies?: string[];
-}
-
 const asStateResource = (r: ExportedResource): StateResource => ({
   urn: r.urn,
   name: nameOf(r.urn),
@@ -199,7 +196,10 @@ const asStateResource = (r: ExportedResource): StateResource => ({
   dependencies: r.dependencies ?? [],
 });
 
-/** The stack's resources, secrets encrypted (`pulumi stack export`). */
+/**
+ * The stack's resources as the Automation API exports them (it adds `--show-secrets`: a secret input is a
+ * wrapper holding its plain value), for what the steps' plain inputs and the resources' order say.
+ */
 export async function stateOf(stack: Stack): Promise<StateResource[]> {
   const { deployment } = await stack.exportStack();
   return ((deployment as { resources?: ExportedResource[] }).resources ?? []).map(asStateResource);

@@ -16,6 +16,7 @@ import {
   type OpType,
   type Stack,
 } from "@pulumi/pulumi/automation";
+import { nameOf } from "./pulumi";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const TOOLS_BIN = path.join(PROJECT_ROOT, ".tools", "bin");
@@ -71,18 +72,7 @@ export interface StepRecord {
   failed: boolean;
 }
 
-/** What one engine operation did: every event, the steps it took, its diagnostics and its output. */
-export interface OperationRecord {
-  events: EngineEvent[];
-  steps: StepRecord[];
-  stdout: string;
-  ms: number;
-  /** The engine's change summary (op => count). */
-  summary: Record<string, number>;
-}
-
-/** The last part of a URN: the resource's name. */
-export const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+export { nameOf };
 
 /** Collects the events of one operation into steps as they arrive. */
 export class EventRecorder {
@@ -164,6 +154,7 @@ export class EventRecorder {
 export interface ExportedResource {
   urn: string;
   type: string;
+  custom?: boolean;
   id?: string;
   parent?: string;
   inputs?: Record<string, unknown>;

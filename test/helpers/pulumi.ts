@@ -56,7 +56,8 @@ function unwrap(value: unknown, found: { secret: boolean }): unknown {
   return value;
 }
 
-const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+/** The last part of a URN: the resource's name. */
+export const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
 
 /** Install mocks (update mode) and return the recorder. */
 export async function setupMocks(project = "mesos-cluster", stack = "dev"): Promise<MockRecorder> {
@@ -79,8 +80,8 @@ export async function setupMocks(project = "mesos-cluster", stack = "dev"): Prom
           custom: args.custom ?? false,
           inputs,
           secretInputs,
-          parent: request?.getParent() ? nameOfUrn(request.getParent()) : undefined,
-          dependsOn: (request?.getDependenciesList() ?? []).map(nameOfUrn),
+          parent: request?.getParent() ? nameOf(request.getParent()) : undefined,
+          dependsOn: (request?.getDependenciesList() ?? []).map(nameOf),
           deleteBeforeReplace: request?.getDeletebeforereplace() ?? false,
         });
         return {
